@@ -1,0 +1,247 @@
+"""The canonical raw datasets (../shared/docs/DATASETS.md): columns, types, keys, units.
+
+Every parser produces rows of one of these; `btcflows import` accepts them as CSV; the raw
+tables in DuckDB are these columns plus the lineage columns. Nothing downstream guesses a unit.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Column kinds: "date" (YYYY-MM-DD), "timestamp" (UTC instant), "text", "float", "int".
+DUCKDB_TYPES = {
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",  # naive, always UTC
+    "text": "VARCHAR",
+    "float": "DOUBLE",
+    "int": "BIGINT",
+}
+
+LINEAGE_COLUMNS = {
+    "_source": "VARCHAR",
+    "_mode": "VARCHAR",  # simulated | live | real
+    "_payload_sha256": "VARCHAR",
+    "_ingested_at": "TIMESTAMP",
+    "_partition": "DATE",  # New York date the row belongs to
+    "_is_trading_day": "BOOLEAN",  # false: dated on a day NYSE was closed (kept, flagged)
+}
+
+MODES = ("simulated", "live", "real")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str
+    required: bool = True
+    unit: str = ""
+    nonnegative: bool = False
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    date_column: str  # the column whose New York date is the row's partition
+    description: str = ""
+    allowed: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def is_instant(self) -> bool:
+        return self.column(self.date_column).kind == "timestamp"
+
+    def ddl(self, table: str) -> str:
+        cols = [f'"{c.name}" {DUCKDB_TYPES[c.kind]}' for c in self.columns]
+        cols += [f'"{n}" {t}' for n, t in LINEAGE_COLUMNS.items()]
+        return f"create table if not exists {table} (\n  " + ",\n  ".join(cols) + "\n)"
+
+
+def C(name, kind, required=True, unit="", nonnegative=False) -> Column:  # noqa: N802
+    return Column(name, kind, required, unit, nonnegative)
+
+
+DATASETS: dict[str, Dataset] = {
+    d.name: d
+    for d in [
+        Dataset(
+            "etf_flows",
+            (
+                C("trade_date", "date"),
+                C("ticker", "text"),
+                C("flow_usd", "float", required=False, unit="USD, + = net creation"),
+                C("source", "text"),
+                C("reported_date", "date", required=False),
+            ),
+            key=("trade_date", "ticker", "source"),
+            date_column="trade_date",
+            description="Daily net flow per US spot bitcoin ETF.",
+        ),
+        Dataset(
+            "etf_fund_daily",
+            (
+                C("trade_date", "date"),
+                C("ticker", "text"),
+                C("shares_outstanding", "float", required=False, unit="shares", nonnegative=True),
+                C("nav_usd", "float", required=False, unit="USD per share", nonnegative=True),
+                C("btc_held", "float", required=False, unit="BTC", nonnegative=True),
+                C("source", "text"),
+            ),
+            key=("trade_date", "ticker"),
+            date_column="trade_date",
+            description="Fund data per ETF and day: shares outstanding, NAV, bitcoin held.",
+        ),
+        Dataset(
+            "daily_bars",
+            (
+                C("trade_date", "date"),
+                C("symbol", "text"),
+                C("open", "float", required=False, nonnegative=True),
+                C("high", "float", required=False, nonnegative=True),
+                C("low", "float", required=False, nonnegative=True),
+                C("close", "float", nonnegative=True),
+                C("volume", "float", required=False, unit="shares or base units", nonnegative=True),
+                C("source", "text"),
+            ),
+            key=("trade_date", "symbol", "source"),
+            date_column="trade_date",
+            description="Daily OHLCV bars (quote currency).",
+        ),
+        Dataset(
+            "hourly_bars",
+            (
+                C("bar_start_utc", "timestamp"),
+                C("symbol", "text"),
+                C("open", "float", required=False, nonnegative=True),
+                C("high", "float", required=False, nonnegative=True),
+                C("low", "float", required=False, nonnegative=True),
+                C("close", "float", nonnegative=True),
+                C("volume", "float", required=False, nonnegative=True),
+                C("source", "text"),
+            ),
+            key=("bar_start_utc", "symbol", "source"),
+            date_column="bar_start_utc",
+            description="Hourly bars keyed by bar start (UTC); the close is observed at the bar's end.",
+        ),
+        Dataset(
+            "futures_daily",
+            (
+                C("trade_date", "date"),
+                C("venue", "text"),
+                C("contract", "text"),
+                C("expiry_date", "date", required=False),
+                C("settle", "float", required=False, unit="USD per BTC", nonnegative=True),
+                C("volume", "float", required=False, unit="contracts", nonnegative=True),
+                C("open_interest", "float", required=False, unit="contracts", nonnegative=True),
+                C("source", "text"),
+            ),
+            key=("trade_date", "venue", "contract"),
+            date_column="trade_date",
+            description="Daily futures settlement, volume and open interest per contract month.",
+        ),
+        Dataset(
+            "perp_open_interest",
+            (
+                C("ts_utc", "timestamp"),
+                C("venue", "text"),
+                C("symbol", "text"),
+                C("open_interest_base", "float", required=False, unit="BTC", nonnegative=True),
+                C("open_interest_usd", "float", required=False, unit="USD", nonnegative=True),
+                C("source", "text"),
+            ),
+            key=("ts_utc", "venue", "symbol"),
+            date_column="ts_utc",
+            description="Perpetual swap open interest observations.",
+        ),
+        Dataset(
+            "funding_rates",
+            (
+                C("ts_utc", "timestamp"),
+                C("venue", "text"),
+                C("symbol", "text"),
+                C("funding_rate", "float", unit="per funding interval, decimal"),
+                C("source", "text"),
+            ),
+            key=("ts_utc", "venue", "symbol"),
+            date_column="ts_utc",
+            description="Perpetual funding rate per settlement.",
+        ),
+        Dataset(
+            "options_volume",
+            (
+                C("trade_date", "date"),
+                C("underlying", "text"),
+                C("put_call", "text"),
+                C("contracts", "float", unit="contracts", nonnegative=True),
+                C("source", "text"),
+            ),
+            key=("trade_date", "underlying", "put_call"),
+            date_column="trade_date",
+            description="Daily listed-options volume per underlying, puts and calls.",
+            allowed={"put_call": ("P", "C")},
+        ),
+        Dataset(
+            "option_chain_snapshot",
+            (
+                C("snapshot_utc", "timestamp"),
+                C("venue", "text"),
+                C("instrument", "text"),
+                C("underlying", "text"),
+                C("expiry_utc", "timestamp"),
+                C("strike", "float", unit="USD", nonnegative=True),
+                C("put_call", "text"),
+                C("open_interest", "float", required=False, unit="contracts", nonnegative=True),
+                C("multiplier", "float", unit="BTC or shares per contract", nonnegative=True),
+                C("mark_iv", "float", required=False, unit="decimal", nonnegative=True),
+                C("underlying_price", "float", required=False, unit="USD", nonnegative=True),
+                C("source", "text"),
+            ),
+            key=("snapshot_utc", "venue", "instrument"),
+            date_column="snapshot_utc",
+            description="Option chain snapshot: open interest and implied vol per instrument.",
+            allowed={"put_call": ("P", "C")},
+        ),
+        Dataset(
+            "vol_index_daily",
+            (
+                C("trade_date", "date"),
+                C("index_name", "text"),
+                C("close", "float", unit="vol points", nonnegative=True),
+                C("source", "text"),
+            ),
+            key=("trade_date", "index_name"),
+            date_column="trade_date",
+            description="Daily close of an implied-volatility index (e.g. DVOL-BTC).",
+        ),
+        Dataset(
+            "cot_positions",
+            (
+                C("report_date", "date"),
+                C("market_code", "text"),
+                C("category", "text"),
+                C("long_contracts", "float", required=False, nonnegative=True),
+                C("short_contracts", "float", required=False, nonnegative=True),
+                C("open_interest", "float", required=False, nonnegative=True),
+                C("source", "text"),
+            ),
+            key=("report_date", "market_code", "category"),
+            date_column="report_date",
+            description="CFTC Traders in Financial Futures positions (as of the Tuesday).",
+            allowed={
+                "category": ("dealer", "asset_manager", "leveraged_funds", "other", "nonreportable")
+            },
+        ),
+    ]
+}
+
+VENUES = ("CME", "Binance", "Deribit", "OCC", "Coinbase")

@@ -1,0 +1,106 @@
+"""What every source module shares: the parse result, the parse error, helpers for numbers."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+
+import pandas as pd
+
+from pipelines.archive import PayloadMeta
+from pipelines.datasets import DATASETS
+
+
+class ParseError(Exception):
+    """A payload that cannot be read. The message names the source, the file and what is wrong."""
+
+    def __init__(self, source: str, what: str, file: str | None = None, field: str | None = None):
+        self.source, self.what, self.file, self.field = source, what, file, field
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        where = f" in {self.file}" if self.file else ""
+        fld = f" (field {self.field!r})" if self.field else ""
+        return f"{self.source}: cannot parse payload{where}{fld}: {self.what}"
+
+    def with_file(self, file: str) -> "ParseError":
+        return ParseError(self.source, self.what, file=file, field=self.field)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """Rows of one canonical dataset read from one payload."""
+
+    dataset: str
+    rows: pd.DataFrame
+
+    def __post_init__(self):
+        expected = DATASETS[self.dataset].column_names
+        if list(self.rows.columns) != expected:
+            raise ValueError(
+                f"parser returned columns {list(self.rows.columns)} for {self.dataset}, expected {expected}"
+            )
+
+
+def frame(dataset: str, records: list[dict]) -> pd.DataFrame:
+    """A frame with exactly the dataset's columns, in order (missing optional values -> NA)."""
+    cols = DATASETS[dataset].column_names
+    df = pd.DataFrame.from_records(records, columns=cols)
+    return df
+
+
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
+
+
+def to_float(source: str, value, field: str, none_values=("-", "--", "", None)) -> float | None:
+    """Parse numbers as sources write them: strings with thousands commas, '(x)' negatives, '-' = none."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ParseError(source, f"expected a number, got {value!r}", field=field)
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = str(value).strip()
+    if text in none_values:
+        return None
+    negative = text.startswith("(") and text.endswith(")")
+    if negative:
+        text = text[1:-1]
+    text = text.replace(",", "").replace("$", "")
+    if not _NUMBER.match(text):
+        raise ParseError(source, f"not a number: {value!r}", field=field)
+    number = float(text)
+    return -number if negative else number
+
+
+def ms_to_utc(source: str, value, field: str) -> datetime:
+    """Millisecond epoch (int or numeric string) -> naive UTC datetime."""
+    try:
+        ms = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise ParseError(source, f"not a millisecond timestamp: {value!r}", field=field) from None
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).replace(tzinfo=None)
+
+
+def s_to_utc(source: str, value, field: str) -> datetime:
+    try:
+        s = int(value)
+    except (TypeError, ValueError):
+        raise ParseError(source, f"not a second timestamp: {value!r}", field=field) from None
+    return datetime.fromtimestamp(s, tz=timezone.utc).replace(tzinfo=None)
+
+
+def partition_date(meta: PayloadMeta) -> date | None:
+    return date.fromisoformat(meta.partition) if meta.partition else None
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One HTTP response body, before it is archived (and only then parsed)."""
+
+    data: bytes
+    endpoint: str
+    url: str
+    params: dict
+    content_type: str
+    ext: str

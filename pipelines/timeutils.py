@@ -1,0 +1,54 @@
+"""The project's clock: the 16:00 New York snapshot instant and the NYSE trading calendar."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+NEW_YORK = ZoneInfo("America/New_York")
+UTC = timezone.utc
+SNAPSHOT_LOCAL_TIME = time(16, 0)
+CALENDAR_START = date(2015, 1, 1)
+CALENDAR_END = date(2030, 12, 31)
+
+
+def snapshot_instant(day: date) -> datetime:
+    """16:00 America/New_York on `day`, as an aware UTC datetime (20:00 UTC under EDT, 21:00 under EST)."""
+    return datetime.combine(day, SNAPSHOT_LOCAL_TIME, tzinfo=NEW_YORK).astimezone(UTC)
+
+
+def new_york_date(ts: datetime) -> date:
+    """The New York calendar date of an instant (naive datetimes are taken as UTC)."""
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    return ts.astimezone(NEW_YORK).date()
+
+
+@lru_cache(maxsize=1)
+def _nyse_sessions() -> frozenset[date]:
+    import exchange_calendars as xcals
+
+    cal = xcals.get_calendar("XNYS", start=CALENDAR_START.isoformat(), end=CALENDAR_END.isoformat())
+    return frozenset(s.date() for s in cal.sessions)
+
+
+def is_trading_day(day: date) -> bool:
+    """True when NYSE (XNYS) holds a regular session on `day`."""
+    if not CALENDAR_START <= day <= CALENDAR_END:
+        raise ValueError(f"{day} is outside the trading calendar ({CALENDAR_START}..{CALENDAR_END})")
+    return day in _nyse_sessions()
+
+
+def trading_days(start: date, end: date) -> list[date]:
+    """NYSE trading days from start to end, both included."""
+    sessions = _nyse_sessions()
+    out, day = [], start
+    while day <= end:
+        if day in sessions:
+            out.append(day)
+        day += timedelta(days=1)
+    return out
+
+
+def calendar_days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
