@@ -17,6 +17,7 @@ from pipelines.timeutils import CALENDAR_END, CALENDAR_START, calendar_days, is_
 
 RAW_SCHEMA = "raw"
 CALENDAR_TABLE = f"{RAW_SCHEMA}.nyse_calendar"
+CME_EXPIRIES_TABLE = f"{RAW_SCHEMA}.cme_expiries"
 
 
 class WarehouseLocked(Exception):
@@ -38,6 +39,19 @@ def calendar_frame(start: date = CALENDAR_START, end: date = CALENDAR_END) -> pd
             "calendar_date": days,
             "is_trading_day": [is_trading_day(d) for d in days],
             "snapshot_utc": [snapshot_instant(d).replace(tzinfo=None) for d in days],
+        }
+    )
+
+
+def cme_expiries_frame(start: date = CALENDAR_START, end: date = CALENDAR_END) -> pd.DataFrame:
+    from pipelines.cme_calendar import expiries
+
+    rows = expiries(start, end)
+    return pd.DataFrame(
+        {
+            "contract": [code for code, _ in rows],
+            "contract_month": [date(exp.year, exp.month, 1) for _, exp in rows],
+            "expiry_date": [exp for _, exp in rows],
         }
     )
 
@@ -101,13 +115,17 @@ class Warehouse:
         con.execute(f"create schema if not exists {RAW_SCHEMA}")
         for ds in DATASETS.values():
             con.execute(ds.ddl(f"{RAW_SCHEMA}.{ds.name}"))
-        exists = con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [RAW_SCHEMA, "nyse_calendar"],
-        ).fetchone()[0]
-        if not exists:
-            cal = calendar_frame()  # noqa: F841  (read by DuckDB by name)
-            con.execute(f"create table {CALENDAR_TABLE} as select * from cal")
+        existing = {
+            name
+            for (name,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = ?", [RAW_SCHEMA]
+            ).fetchall()
+        }
+        # Reference tables, derived from exchange calendars; written once.
+        for table, build in ((CALENDAR_TABLE, calendar_frame), (CME_EXPIRIES_TABLE, cme_expiries_frame)):
+            if table.split(".")[1] not in existing:
+                ref = build()  # noqa: F841  (read by DuckDB by name)
+                con.execute(f"create table {table} as select * from ref")
 
     # -- writes ------------------------------------------------------------------------
     def write_window(
