@@ -1,0 +1,233 @@
+"""`btcflows`: the command line. Sub-commands: demo, materialize, import, parse, query, archive, report."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+CRASH_WINDOW_SQL = """
+select trade_date, data_mode, btc_usd_4pm, btc_return, ibit_close, ibit_return,
+       ibit_dollar_volume, ibit_flow_usd, total_etf_flow_usd,
+       ibit_put_contracts, ibit_call_contracts, cme_front_basis_annualized,
+       cme_open_interest, binance_open_interest_usd, dvol
+from marts.fct_daily_snapshot_4pm_et
+where trade_date between ? and ?
+order by trade_date
+"""
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _die(msg: str, code: int = 1) -> "NoReturn":  # noqa: F821
+    print(f"btcflows: {msg}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+# -- materialization ------------------------------------------------------------------------
+def run_materialization(mode: str, start: date, end: date, files_dir: str = "", allow_mixed: bool = False,
+                        demo_overrides: dict | None = None, selection=None):
+    """Materialize archive -> raw -> dbt for [start, end] as one run (single-run backfill)."""
+    import dagster as dg
+
+    from pipelines.definitions import all_assets, reference_tables, resources
+    from pipelines.resources import IngestSettings
+
+    res = resources()
+    res["ingest"] = IngestSettings(mode=mode, files_dir=files_dir, allow_mixed=allow_mixed, **(demo_overrides or {}))
+    executable = [a for a in all_assets if not isinstance(a, dg.AssetSpec)]
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    tags = {
+        "dagster/asset_partition_range_start": start.isoformat(),
+        "dagster/asset_partition_range_end": end.isoformat(),
+    }
+    t0 = time.monotonic()
+    result = dg.materialize(executable + list(reference_tables), resources=res, tags=tags, instance=instance,
+                            raise_on_error=False, selection=selection)
+    failures = [e for e in result.all_events if e.is_step_failure]
+    if not result.success:
+        for ev in failures:
+            err = ev.event_specific_data.error
+            _say(f"step {ev.step_key} failed: {err.message.strip() if err else ''}")
+        _die(f"materialization of {start}..{end} failed ({len(failures)} step(s)); nothing was written for the failed steps")
+    _say(f"materialized {start}..{end} in {time.monotonic() - t0:.1f}s")
+    return result
+
+
+def print_frame(df, as_csv: bool = False) -> None:
+    import pandas as pd
+
+    if as_csv:
+        df.to_csv(sys.stdout, index=False)
+        return
+    with pd.option_context("display.max_rows", 500, "display.max_columns", 50, "display.width", 250,
+                           "display.float_format", "{:,.4f}".format):
+        print(df.to_string(index=False) if len(df) else "(no rows)")
+
+
+# -- sub-commands ------------------------------------------------------------------------------
+def cmd_demo(args) -> None:
+    from pipelines.config import paths_from_env
+    from pipelines.resources import IngestSettings
+    from pipelines.warehouse import Warehouse
+
+    settings = IngestSettings(mode="demo", demo_seed=args.seed)
+    start, end, crash = settings.demo_window
+    paths = paths_from_env()
+    _say(f"demo: simulated scenario (seed {args.seed}) {start}..{end}, crash day {crash}")
+    _say(f"demo: warehouse {paths.warehouse}, archive {paths.archive}")
+    run_materialization("demo", start, end, demo_overrides={"demo_seed": args.seed})
+    with Warehouse(paths.warehouse).reader() as con:
+        from datetime import timedelta
+
+        df = con.execute(CRASH_WINDOW_SQL, [crash - timedelta(days=7), crash + timedelta(days=5)]).df()
+    print(f"SIMULATED DATA — crash window of marts.fct_daily_snapshot_4pm_et (seed {args.seed}):")
+    print_frame(df)
+
+
+def cmd_materialize(args) -> None:
+    if args.mode == "files" and not args.files:
+        _die("--mode files needs --files DIR")
+    if args.mode == "files":
+        return cmd_import(argparse.Namespace(dir=args.files, allow_mixed=args.allow_mixed))
+    if not args.start or not args.end:
+        _die("--start and --end are required (YYYY-MM-DD)")
+    start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
+    run_materialization(args.mode, start, end, allow_mixed=args.allow_mixed)
+
+
+def cmd_import(args) -> None:
+    from pipelines.files import ImportValidationError, validate_dir
+
+    directory = Path(args.dir)
+    try:
+        summary = validate_dir(directory, progress=_say)
+    except ImportValidationError as exc:
+        print(str(exc), file=sys.stderr)
+        raise SystemExit(1)
+    if not summary.datasets:
+        _die(f"{directory}: no canonical <dataset>.csv files found")
+    run_materialization("files", summary.start, summary.end, files_dir=str(directory.resolve()),
+                        allow_mixed=getattr(args, "allow_mixed", False))
+    print(summary.render())
+
+
+def cmd_parse(args) -> None:
+    from pipelines import sources
+    from pipelines.archive import PayloadMeta
+    from pipelines.sources.base import ParseError
+
+    try:
+        module = sources.get(args.source)
+    except KeyError as exc:
+        _die(str(exc), 2)
+    path = Path(args.file)
+    if not path.is_file():
+        _die(f"{args.source}: no such file {path}", 2)
+    meta_path = path.with_name(path.name + ".meta.json")
+    if meta_path.exists():
+        import json
+
+        meta = PayloadMeta.from_dict(json.loads(meta_path.read_text()))
+    else:
+        meta = PayloadMeta(source=args.source, endpoint=args.endpoint or "", url="", params=dict(p.split("=", 1) for p in args.param),
+                           partition=args.partition or "")
+    try:
+        parsed = module.parse(path.read_bytes(), meta)
+    except ParseError as exc:
+        _die(str(exc.with_file(str(path))))
+    except Exception as exc:  # noqa: BLE001 - one clear line, not a traceback
+        _die(f"{args.source}: cannot parse payload in {path}: {type(exc).__name__}: {exc}")
+    print(f"# dataset: {parsed.dataset}", file=sys.stderr)
+    parsed.rows.to_csv(sys.stdout, index=False)
+
+
+def cmd_query(args) -> None:
+    from pipelines.config import paths_from_env
+    from pipelines.warehouse import Warehouse, WarehouseLocked
+
+    import duckdb
+
+    try:
+        with Warehouse(paths_from_env().warehouse).reader() as con:
+            df = con.execute(args.sql).df()
+    except (WarehouseLocked, FileNotFoundError) as exc:
+        _die(str(exc))
+    except duckdb.InvalidInputException as exc:
+        _die(f"query refused (the warehouse is opened read-only): {exc}" if "read-only" in str(exc) else f"query failed: {exc}")
+    except duckdb.Error as exc:
+        _die(f"query failed: {exc}")
+    print_frame(df, as_csv=args.csv)
+
+
+def cmd_archive(args) -> None:
+    from pipelines.archive import Archive
+    from pipelines.config import paths_from_env
+    from pipelines.ingest import parse_payload
+    from pipelines.sources.base import ParseError
+    from pipelines.archive import ArchiveError
+
+    archive = Archive(paths_from_env().archive)
+    bad = 0
+    for stored in archive.list(args.source):
+        if args.bad:
+            try:
+                parse_payload(stored)
+            except (ParseError, ArchiveError) as exc:
+                bad += 1
+                print(f"{stored.meta.partition}  {stored.path}\n    {exc}")
+        else:
+            print(f"{stored.meta.source:16} {stored.meta.partition}  {stored.meta.mode:9} {stored.meta.endpoint:14} {stored.path}")
+    if args.bad:
+        _say(f"{bad} payload(s) in {archive.root} do not parse")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="btcflows", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="simulate, replay, materialize everything, print the crash window")
+    p.add_argument("--seed", type=int, default=7)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("materialize", help="materialize archive -> raw -> marts for a window")
+    p.add_argument("--mode", choices=["live", "replay", "files"], default="replay")
+    p.add_argument("--start")
+    p.add_argument("--end")
+    p.add_argument("--files")
+    p.add_argument("--allow-mixed", action="store_true", help="allow simulated and real rows in one warehouse")
+    p.set_defaults(func=cmd_materialize)
+
+    p = sub.add_parser("import", help="validate and load canonical CSVs (<dataset>.csv) from DIR")
+    p.add_argument("dir")
+    p.add_argument("--allow-mixed", action="store_true")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("parse", help="parse one payload file and print canonical rows as CSV")
+    p.add_argument("source")
+    p.add_argument("file")
+    p.add_argument("--endpoint", help="endpoint name when the file has no .meta.json beside it")
+    p.add_argument("--partition", help="partition date (YYYY-MM-DD) when the file has no .meta.json")
+    p.add_argument("--param", action="append", default=[], help="request parameter k=v (repeatable)")
+    p.set_defaults(func=cmd_parse)
+
+    p = sub.add_parser("query", help="run read-only SQL against the warehouse")
+    p.add_argument("sql")
+    p.add_argument("--csv", action="store_true")
+    p.set_defaults(func=cmd_query)
+
+    p = sub.add_parser("archive", help="list archived payloads (--bad: those that do not parse)")
+    p.add_argument("--source")
+    p.add_argument("--bad", action="store_true")
+    p.set_defaults(func=cmd_archive)
+
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

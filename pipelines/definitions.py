@@ -1,0 +1,33 @@
+"""The one Definitions object of the btcflows code location, assembled from small modules."""
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.assets.archive import archive_assets
+from pipelines.assets.dbt import dbt_models, dbt_resource
+from pipelines.assets.raw import raw_assets, reference_tables
+from pipelines.automation import daily_partitions
+from pipelines.resources import IngestSettings, WarehouseResource
+
+all_assets = [*archive_assets(), *raw_assets(), *reference_tables, dbt_models]
+
+materialize_all = dg.define_asset_job(
+    "materialize_all",
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(*[s.key for s in reference_tables]),
+    partitions_def=daily_partitions,
+)
+
+
+def resources() -> dict:
+    return {
+        "warehouse": WarehouseResource.from_env(),
+        "ingest": IngestSettings.from_env(),
+        "dbt": dbt_resource(),
+    }
+
+
+defs = dg.Definitions(
+    assets=all_assets,
+    jobs=[materialize_all],
+    resources=resources(),
+)
