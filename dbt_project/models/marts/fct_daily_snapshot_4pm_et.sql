@@ -1,0 +1,145 @@
+with trading_days as (
+    select * from {{ ref('int_trading_days') }}
+),
+
+btc_usd as (
+    select * from {{ ref('int_btc_usd_at_4pm') }}
+),
+
+ibit_bars as (
+    select * from {{ ref('int_daily_bars_one_per_symbol') }}
+    where symbol = 'IBIT' and is_trading_day
+),
+
+etf_flows as (
+    select * from {{ ref('int_etf_flows_by_trade_date') }}
+    where is_trading_day
+),
+
+ibit_options as (
+    select * from {{ ref('int_ibit_options_volume') }}
+    where is_trading_day
+),
+
+cme_front as (
+    select * from {{ ref('int_cme_front') }}
+    where is_trading_day
+),
+
+cme_open_interest as (
+    select * from {{ ref('int_cme_open_interest') }}
+    where is_trading_day
+),
+
+binance_oi as (
+    select * from {{ ref('int_binance_oi_at_4pm') }}
+),
+
+dvol as (
+    select * from {{ ref('stg_raw__vol_index_daily') }}
+    where index_name = '{{ var("dvol_index_name") }}' and is_trading_day
+),
+
+dates_with_data as (
+    select trade_date from btc_usd
+    union select trade_date from ibit_bars
+    union select trade_date from etf_flows
+    union select trade_date from ibit_options
+    union select trade_date from cme_front
+    union select trade_date from cme_open_interest
+    union select trade_date from binance_oi
+    union select trade_date from dvol
+),
+
+covered_trading_days as (
+    select trade_date, snapshot_utc
+    from trading_days
+    where trade_date between (select min(trade_date) from dates_with_data)
+                         and (select max(trade_date) from dates_with_data)
+),
+
+joined as (
+    select
+        covered_trading_days.trade_date,
+        covered_trading_days.snapshot_utc,
+
+        btc_usd.btc_usd_4pm,
+        btc_usd.btc_usd_4pm_age_minutes,
+        btc_usd.btc_usd_4pm_is_stale,
+
+        ibit_bars.close_price as ibit_close,
+        ibit_bars.volume as ibit_volume_shares,
+        ibit_bars.dollar_volume as ibit_dollar_volume,
+
+        etf_flows.ibit_flow_usd,
+        etf_flows.total_etf_flow_usd,
+
+        ibit_options.ibit_put_contracts,
+        ibit_options.ibit_call_contracts,
+
+        cme_front.cme_front_contract,
+        cme_front.cme_front_expiry_date,
+        cme_front.cme_front_settle,
+        cme_front.cme_front_days_to_expiry,
+        cme_front.cme_front_is_rolled_series,
+
+        cme_open_interest.cme_open_interest_contracts as cme_open_interest,
+
+        binance_oi.binance_open_interest_usd,
+        binance_oi.binance_open_interest_age_minutes,
+
+        dvol.close_vol_points as dvol,
+
+        btc_usd.data_mode as btc_usd_data_mode,
+        ibit_bars.data_mode as ibit_bars_data_mode,
+        etf_flows.data_mode as etf_flows_data_mode,
+        ibit_options.data_mode as ibit_options_data_mode,
+        cme_front.data_mode as cme_front_data_mode,
+        cme_open_interest.data_mode as cme_open_interest_data_mode,
+        binance_oi.data_mode as binance_oi_data_mode,
+        dvol.data_mode as dvol_data_mode
+    from covered_trading_days
+    left join btc_usd on covered_trading_days.trade_date = btc_usd.trade_date
+    left join ibit_bars on covered_trading_days.trade_date = ibit_bars.trade_date
+    left join etf_flows on covered_trading_days.trade_date = etf_flows.trade_date
+    left join ibit_options on covered_trading_days.trade_date = ibit_options.trade_date
+    left join cme_front on covered_trading_days.trade_date = cme_front.trade_date
+    left join cme_open_interest on covered_trading_days.trade_date = cme_open_interest.trade_date
+    left join binance_oi on covered_trading_days.trade_date = binance_oi.trade_date
+    left join dvol on covered_trading_days.trade_date = dvol.trade_date
+),
+
+final as (
+    select
+        trade_date,
+        snapshot_utc,
+        btc_usd_4pm,
+        btc_usd_4pm_age_minutes,
+        coalesce(btc_usd_4pm_is_stale, btc_usd_4pm is null) as btc_usd_4pm_is_stale,
+        btc_usd_4pm / lag(btc_usd_4pm) over (order by trade_date) - 1 as btc_return,
+        ibit_close,
+        ibit_close / lag(ibit_close) over (order by trade_date) - 1 as ibit_return,
+        ibit_volume_shares,
+        ibit_dollar_volume,
+        ibit_flow_usd,
+        total_etf_flow_usd,
+        ibit_put_contracts,
+        ibit_call_contracts,
+        cme_front_contract,
+        cme_front_expiry_date,
+        cme_front_settle,
+        cme_front_days_to_expiry,
+        cme_front_is_rolled_series,
+        (cme_front_settle / btc_usd_4pm - 1) * 365.0 / cme_front_days_to_expiry as cme_front_basis_annualized,
+        cme_open_interest,
+        binance_open_interest_usd,
+        binance_open_interest_age_minutes,
+        dvol,
+        {{ combine_data_modes([
+            'btc_usd_data_mode', 'ibit_bars_data_mode', 'etf_flows_data_mode', 'ibit_options_data_mode',
+            'cme_front_data_mode', 'cme_open_interest_data_mode', 'binance_oi_data_mode', 'dvol_data_mode',
+        ]) }} as data_mode
+    from joined
+)
+
+select * from final

@@ -1,0 +1,13 @@
+with source as (
+    select * from {{ source('raw', 'nyse_calendar') }}
+),
+
+renamed as (
+    select
+        cast(calendar_date as date) as calendar_date,
+        cast(is_trading_day as boolean) as is_trading_day,
+        cast(snapshot_utc as timestamp) as snapshot_utc
+    from source
+)
+
+select * from renamed
