@@ -32,6 +32,11 @@ def _nyse_sessions() -> frozenset[date]:
     return frozenset(s.date() for s in cal.sessions)
 
 
+def trading_day_set() -> frozenset[date]:
+    """Every NYSE session date of the calendar's range."""
+    return _nyse_sessions()
+
+
 def is_trading_day(day: date) -> bool:
     """True when NYSE (XNYS) holds a regular session on `day`."""
     if not CALENDAR_START <= day <= CALENDAR_END:

@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.datasets import DATASETS, LINEAGE_COLUMNS, Dataset
-from pipelines.timeutils import CALENDAR_END, CALENDAR_START, calendar_days, is_trading_day, snapshot_instant
+from pipelines.timeutils import CALENDAR_END, CALENDAR_START, calendar_days, is_trading_day, snapshot_instant, trading_day_set
 
 RAW_SCHEMA = "raw"
 CALENDAR_TABLE = f"{RAW_SCHEMA}.nyse_calendar"
@@ -178,20 +178,27 @@ class Warehouse:
                            unchanged=not changed, rows_in_window=len(rows))
 
     def _refuse_mixing(self, con, table, rows, start, end) -> None:
+        """One warehouse holds simulated data or real data, never both (unless allowed)."""
         incoming = {_mode_class(m) for m in rows["_mode"].dropna().unique()}
         if len(incoming) > 1:
             raise MixedModeError(f"{table}: one write holds both simulated and real rows")
-        present = {
-            _mode_class(m)
-            for (m,) in con.execute(
-                f"select distinct _mode from {table} where _partition not between ? and ?", [start, end]
-            ).fetchall()
-        }
-        if present - incoming:
+        present: dict[str, set[str]] = {}
+        for other in DATASETS:
+            other_table = f"{RAW_SCHEMA}.{other}"
+            query = f"select distinct _mode from {other_table}"
+            params: list = []
+            if other_table == table:  # the window itself is about to be replaced
+                query += " where _partition not between ? and ?"
+                params = [start, end]
+            for (mode,) in con.execute(query, params).fetchall():
+                present.setdefault(_mode_class(mode), set()).add(other)
+        clash = {m: t for m, t in present.items() if m not in incoming}
+        if clash:
+            held = "; ".join(f"{m} rows in {', '.join(sorted(t))}" for m, t in clash.items())
             raise MixedModeError(
-                f"{table}: the warehouse {self.path} already holds {', '.join(sorted(present))} rows and this "
-                f"write is {', '.join(sorted(incoming))}; real data is never mixed with simulated data. "
-                "Use another BTCFLOWS_WAREHOUSE (and BTCFLOWS_ARCHIVE) for it."
+                f"{table}: the warehouse {self.path} already holds {held}, and this write is "
+                f"{', '.join(sorted(incoming))}. Real data is never mixed with simulated data: use another "
+                "BTCFLOWS_WAREHOUSE (and BTCFLOWS_ARCHIVE), or pass --allow-mixed to mark the marts 'mixed'."
             )
 
 
@@ -222,5 +229,6 @@ def add_lineage(rows: pd.DataFrame, ds: Dataset, source: str, mode: str, sha256:
     out["_payload_sha256"] = sha256
     out["_ingested_at"] = pd.NaT
     out["_partition"] = part
-    out["_is_trading_day"] = [is_trading_day(d) for d in part]
+    out["_partition"] = part.where(part.notna(), None)
+    out["_is_trading_day"] = part.isin(trading_day_set())
     return out

@@ -1,0 +1,54 @@
+# btcflows — every target bootstraps .venv itself; on a fresh machine `make demo` and `make test`
+# are the only set-up.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+REAL_DATA ?= ../shared/data/feb2026
+REAL_WAREHOUSE ?= warehouse/feb2026.duckdb
+export PYTHONDONTWRITEBYTECODE
+
+.PHONY: install manifest demo demo-real test dev bench lint docs report clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "installing into $(VENV) (first run only) ..."
+	@($(BIN)/pip install -q --disable-pip-version-check uv && \
+	  $(BIN)/uv pip install -q --python $(PY) --compile-bytecode -e '.[dev]') || \
+	  $(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+manifest: install
+	@$(PY) -c "from pipelines.dbt_manifest import ensure_manifest; ensure_manifest()"
+
+## simulate, replay, materialize everything, print the crash window (SIMULATED data)
+demo: manifest
+	$(BIN)/btcflows demo
+
+## import the real February 2026 data (when ../shared/data/feb2026 is present) into its own warehouse
+demo-real: manifest
+	@test -d $(REAL_DATA) || { echo "no real data at $(REAL_DATA): nothing to import"; exit 1; }
+	BTCFLOWS_WAREHOUSE=$(REAL_WAREHOUSE) BTCFLOWS_ARCHIVE=warehouse/feb2026-archive $(BIN)/btcflows import $(REAL_DATA)
+	BTCFLOWS_WAREHOUSE=$(REAL_WAREHOUSE) $(BIN)/btcflows query \
+	  "select trade_date, data_mode, btc_usd_4pm, btc_usd_4pm_age_minutes, ibit_close, ibit_return, ibit_dollar_volume, ibit_flow_usd, total_etf_flow_usd, cme_front_basis_annualized, dvol from fct_daily_snapshot_4pm_et where trade_date between '2026-01-28' and '2026-02-10' order by 1"
+
+## install and run the test suite
+test: manifest
+	$(PY) -m pytest -q -n 2 --dist loadfile
+
+## the Dagster UI on 127.0.0.1:3000 with a persistent instance under warehouse/
+dev: manifest
+	mkdir -p warehouse/dagster_home
+	DAGSTER_HOME=$(CURDIR)/warehouse/dagster_home $(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m pipelines.definitions
+
+bench: manifest
+	$(PY) benchmarks/run.py
+
+lint: install
+	$(BIN)/ruff check pipelines tests benchmarks
+
+clean:
+	rm -rf warehouse/*.duckdb warehouse/*.wal warehouse/archive warehouse/reports dbt_project/target

@@ -1,0 +1,53 @@
+import json
+
+import pytest
+
+from pipelines.archive import Archive, ArchiveError, PayloadMeta
+
+
+def meta(**kw):
+    base = dict(source="farside", endpoint="all", url="https://example.invalid/x", partition="2026-02-06",
+                content_type="text/html", mode="simulated", fetched_at="2026-02-06T14:00:00Z")
+    return PayloadMeta(**{**base, **kw})
+
+
+def test_write_is_content_addressed_and_idempotent(tmp_path):
+    archive = Archive(tmp_path)
+    first = archive.write(b"<table>1</table>", meta(), "html")
+    again = archive.write(b"<table>1</table>", meta(fetched_at="2026-02-06T15:00:00Z"), "html")
+    other = archive.write(b"<table>2</table>", meta(), "html")
+    assert first.path == again.path
+    assert other.path != first.path
+    assert first.path.parent == tmp_path / "farside" / "2026-02-06"
+    assert first.path.name == first.meta.sha256[:16] + ".html"
+    sidecar = json.loads(first.path.with_name(first.path.name + ".meta.json").read_text())
+    assert set(sidecar) >= {"source", "endpoint", "url", "params", "fetched_at", "partition", "sha256",
+                            "content_type", "mode"}
+    assert sidecar["fetched_at"] == "2026-02-06T14:00:00Z"  # the stored file is never rewritten
+    assert len(archive.list("farside")) == 2
+
+
+def test_read_verifies_sha256(tmp_path):
+    archive = Archive(tmp_path)
+    stored = archive.write(b'{"a": 1}', meta(), "json")
+    assert stored.read() == b'{"a": 1}'
+    stored.path.write_bytes(b'{"a": 2}')
+    with pytest.raises(ArchiveError, match="corrupt"):
+        archive.list("farside")[0].read()
+
+
+def test_list_filters_by_partition_window(tmp_path):
+    archive = Archive(tmp_path)
+    for day in ("2026-02-04", "2026-02-05", "2026-02-06"):
+        archive.write(day.encode(), meta(partition=day), "txt")
+    from datetime import date
+
+    listed = archive.list("farside", date(2026, 2, 5), date(2026, 2, 5))
+    assert [p.meta.partition for p in listed] == ["2026-02-05"]
+
+
+def test_partial_write_leaves_no_visible_payload(tmp_path):
+    archive = Archive(tmp_path)
+    stored = archive.write(b"x", meta(), "txt")
+    stored.path.with_name(stored.path.name + ".meta.json").unlink()  # as if killed before the meta landed
+    assert archive.list("farside") == []

@@ -1,0 +1,79 @@
+"""Canonical CSV import: everything wrong is reported at once, with file, line and column."""
+from pathlib import Path
+
+import pytest
+
+from pipelines.files import ImportValidationError, read_dataset_file, validate_dir
+
+GOOD_FLOWS = "trade_date,ticker,flow_usd,source\n2026-02-05,IBIT,-100000.0,farside\n2026-01-19,IBIT,5.0,farside\n"
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def problems_of(tmp_path) -> list[str]:
+    with pytest.raises(ImportValidationError) as info:
+        validate_dir(tmp_path)
+    assert "nothing was written" in str(info.value)
+    return info.value.problems
+
+
+def test_valid_directory_summary_counts_non_trading_days(tmp_path):
+    write(tmp_path, "etf_flows.csv", GOOD_FLOWS)
+    summary = validate_dir(tmp_path)
+    s = summary.datasets["etf_flows"]
+    assert (s.rows, s.non_trading_day_rows) == (2, 1)  # 2026-01-19 is MLK day
+    assert "options_volume" in summary.render()  # absent datasets are named
+
+
+def test_unknown_file_name(tmp_path):
+    write(tmp_path, "etf_flow.csv", GOOD_FLOWS)
+    assert any("etf_flow.csv: unknown file name" in p for p in problems_of(tmp_path))
+
+
+def test_extra_and_missing_columns(tmp_path):
+    write(tmp_path, "etf_flows.csv", "trade_date,tickr,flow_usd,source\n2026-02-05,IBIT,1,f\n")
+    found = problems_of(tmp_path)
+    assert any("column 'tickr' is not in etf_flows" in p for p in found)
+    assert any("required column 'ticker' is missing" in p for p in found)
+
+
+def test_every_bad_row_is_reported(tmp_path):
+    write(
+        tmp_path,
+        "daily_bars.csv",
+        "trade_date,symbol,open,high,low,close,volume,source\n"
+        "2026-02-05,IBIT,1,1,1,1,100,y\n"
+        "05/02/2026,IBIT,1,1,1,1,100,y\n"  # line 3: date
+        "2026-02-06,IBIT,1,1,1,abc,100,y\n"  # line 4: number
+        "2026-02-09,IBIT,1,1,1,1,-5,y\n"  # line 5: negative volume
+        "2026-02-05,IBIT,1,1,1,1,100,y\n",  # line 6: duplicate of line 2 (reported once types are clean)
+    )
+    found = problems_of(tmp_path)
+    assert any("line 3: column 'trade_date': not a date" in p for p in found)
+    assert any("line 4: column 'close': not a number" in p for p in found)
+    assert any("line 5: column 'volume': negative value not allowed" in p for p in found)
+    assert all(p.startswith("daily_bars.csv: line ") for p in found)
+
+
+def test_duplicate_key(tmp_path):
+    write(tmp_path, "etf_flows.csv", GOOD_FLOWS + "2026-02-05,IBIT,7.0,farside\n")
+    found = problems_of(tmp_path)
+    assert found == ["etf_flows.csv: line 4: duplicate key (trade_date=2026-02-05, ticker=IBIT, source=farside) seen on an earlier line"]
+
+
+def test_timestamp_without_z(tmp_path):
+    write(tmp_path, "funding_rates.csv",
+          "ts_utc,venue,symbol,funding_rate,source\n2026-02-05T16:00:00,Binance,BTCUSDT,0.0001,b\n")
+    assert any("line 2: column 'ts_utc': not a UTC timestamp ending in Z" in p for p in problems_of(tmp_path))
+
+
+def test_empty_cells_are_unknown_not_zero(tmp_path):
+    write(tmp_path, "etf_flows.csv", "trade_date,ticker,flow_usd,source\n2026-02-05,IBIT,,farside\n")
+    rows = read_dataset_file(tmp_path, "etf_flows")
+    assert rows["flow_usd"].isna().all()
+    assert rows["_mode"].iloc[0] == "real" and rows["_source"].iloc[0] == "etf_flows.csv"
+    assert len(rows["_payload_sha256"].iloc[0]) == 64

@@ -1,0 +1,63 @@
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from pipelines.datasets import DATASETS
+from pipelines.warehouse import MixedModeError, Warehouse, add_lineage
+
+
+def flows(rows, mode="simulated"):
+    df = pd.DataFrame(rows, columns=["trade_date", "ticker", "flow_usd", "source", "reported_date"])
+    return add_lineage(df, DATASETS["etf_flows"], source="farside", mode=mode, sha256="ab" * 32)
+
+
+D1, D2, D3 = date(2026, 2, 4), date(2026, 2, 5), date(2026, 2, 6)
+
+
+def table(con):
+    return con.execute("select trade_date, ticker, flow_usd from raw.etf_flows order by 1, 2").fetchall()
+
+
+def test_window_write_replaces_only_its_window_and_is_idempotent(tmp_path):
+    wh = Warehouse(tmp_path / "w.duckdb")
+    with wh.writer() as con:
+        wh.write_window(con, "etf_flows", flows([(D1, "IBIT", -1e6, "farside", None), (D2, "IBIT", 2e6, "farside", None)]), D1, D2)
+        again = wh.write_window(con, "etf_flows", flows([(D1, "IBIT", -1e6, "farside", None), (D2, "IBIT", 2e6, "farside", None)]), D1, D2)
+        assert again.unchanged and again.inserted == 0
+        result = wh.write_window(con, "etf_flows", flows([(D2, "IBIT", 3e6, "farside", None), (D3, "IBIT", 4e6, "farside", None)]), D2, D2)
+        assert result.deleted == 1 and result.inserted == 1  # D3 lies outside the window: ignored
+        assert table(con) == [(D1, "IBIT", -1e6), (D2, "IBIT", 3e6)]
+
+
+def test_failed_write_leaves_table_as_it_was(tmp_path):
+    wh = Warehouse(tmp_path / "w.duckdb")
+    with wh.writer() as con:
+        wh.write_window(con, "etf_flows", flows([(D1, "IBIT", 1.0, "farside", None)]), D1, D1)
+        bad = flows([(D1, "IBIT", 2.0, "farside", None)])
+        bad["flow_usd"] = ["not a number"]
+        with pytest.raises(Exception):
+            wh.write_window(con, "etf_flows", bad, D1, D1)
+        assert table(con) == [(D1, "IBIT", 1.0)]
+
+
+def test_simulated_and_real_rows_are_never_mixed(tmp_path):
+    wh = Warehouse(tmp_path / "w.duckdb")
+    with wh.writer() as con:
+        wh.write_window(con, "etf_flows", flows([(D1, "IBIT", 1.0, "farside", None)]), D1, D1)
+        with pytest.raises(MixedModeError, match="never mixed"):
+            wh.write_window(con, "etf_flows", flows([(D2, "IBIT", 1.0, "farside", None)], mode="real"), D2, D2)
+        wh.write_window(con, "etf_flows", flows([(D2, "IBIT", 1.0, "farside", None)], mode="real"), D2, D2, allow_mixed=True)
+        assert len(table(con)) == 2
+
+
+def test_lineage_partition_is_new_york_date_and_flags_non_trading_days():
+    ds = DATASETS["hourly_bars"]
+    df = pd.DataFrame({"bar_start_utc": pd.to_datetime(["2026-02-07T02:00:00", "2026-02-06T20:00:00"]),
+                       "symbol": "BTC-USD", "open": 1.0, "high": 1.0, "low": 1.0, "close": 1.0,
+                       "volume": 0.0, "source": "coinbase"})
+    out = add_lineage(df, ds, source="coinbase", mode="live", sha256="x")
+    assert list(out["_partition"]) == [date(2026, 2, 6), date(2026, 2, 6)]
+    flows_df = pd.DataFrame({"trade_date": [date(2026, 1, 19)], "ticker": ["IBIT"], "flow_usd": [1.0],
+                             "source": ["f"], "reported_date": [None]})
+    assert not add_lineage(flows_df, DATASETS["etf_flows"], "f", "real", "x")["_is_trading_day"].iloc[0]
