@@ -84,7 +84,7 @@ def test_render_parse_round_trip_keeps_the_new_york_day_only():
     fetched = renderer.render(full, DAY)
     assert fetched == renderer.render(full, DAY)  # deterministic
     assert len(fetched) == 1 and fetched[0].endpoint == "openInterestHist"
-    assert b'"sumOpenInterest":"80002.24691358"' in fetched[0].data  # 8-place strings when exact
+    assert b'"sumOpenInterest":"80002.50000000"' in fetched[0].data  # 8 places, as Binance writes
     got = binance_oi.parse(fetched[0].data, meta(params=fetched[0].params)).rows
     want = canonical[(canonical["ts_utc"] >= "2026-02-05 05:00") & (canonical["ts_utc"] < "2026-02-06 05:00")]
     assert len(got) == 24
