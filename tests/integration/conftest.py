@@ -9,14 +9,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Callable
 
 import pandas as pd
 import pytest
 
-from pipelines.cme_calendar import expiries
 from pipelines.datasets import DATASETS
 from pipelines.warehouse import Warehouse, add_lineage
 
@@ -55,25 +53,6 @@ def read_canonical_csv_dir(directory: Path) -> dict[str, pd.DataFrame]:
     return frames
 
 
-def ensure_cme_expiries(con) -> None:
-    """raw.cme_expiries as the lead's ensure_schema will create it, when it does not (yet)."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = 'cme_expiries'"
-    ).fetchone()[0]
-    if exists:
-        return
-    rows = expiries(date(2015, 1, 1), date(2030, 12, 31))
-    frame = pd.DataFrame(  # noqa: F841  (read by DuckDB by name)
-        {
-            "contract": [code for code, _ in rows],
-            "contract_month": [exp.replace(day=1) for _, exp in rows],
-            "expiry_date": [exp for _, exp in rows],
-        }
-    )
-    con.execute("create table raw.cme_expiries (contract VARCHAR, contract_month DATE, expiry_date DATE)")
-    con.execute("insert into raw.cme_expiries select contract, contract_month, expiry_date from frame")
-
-
 def build_raw_warehouse(
     path: Path,
     frames: dict[str, pd.DataFrame],
@@ -84,7 +63,6 @@ def build_raw_warehouse(
     warehouse = Warehouse(path)
     with warehouse.writer() as con:
         warehouse.ensure_schema(con)
-        ensure_cme_expiries(con)
         for name, rows in frames.items():
             if rows.empty:
                 continue

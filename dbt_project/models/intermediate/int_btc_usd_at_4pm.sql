@@ -17,7 +17,8 @@ btc_usd_bars as (
             order by case when source = 'coinbase' then 0 else 1 end, source
         ) as source_rank
     from {{ ref('stg_raw__hourly_bars') }}
-    where symbol = 'BTC-USD'
+    -- an empty bar is no observation: it must not hide the last real close
+    where symbol = 'BTC-USD' and close_price is not null
 ),
 
 btc_usd_observations as (

@@ -6,7 +6,7 @@ with daily_bars as (
 ranked as (
     select
         *,
-        row_number() over (partition by trade_date, symbol order by source) as source_rank
+        row_number() over (partition by trade_date, symbol order by close_price is null, source) as source_rank
     from daily_bars
 ),
 

@@ -1,0 +1,27 @@
+-- The adapter's as-of join and the portable fallback must pick the same observation for every snapshot.
+with snapshots as (
+    select trade_date, snapshot_utc from {{ ref('int_trading_days') }}
+    where trade_date between (select min(partition_date) from {{ ref('stg_raw__hourly_bars') }})
+                         and (select max(partition_date) from {{ ref('stg_raw__hourly_bars') }})
+),
+
+observations as (
+    select distinct bar_end_utc as observed_at_utc
+    from {{ ref('stg_raw__hourly_bars') }}
+    where symbol = 'BTC-USD' and close_price is not null
+),
+
+adapter_as_of as (
+    {{ asof_last_at_or_before('snapshots', 'snapshot_utc', 'observations', 'observed_at_utc') }}
+),
+
+portable_as_of as (
+    {{ btcflows.default__asof_last_at_or_before('snapshots', 'snapshot_utc', 'observations', 'observed_at_utc') }}
+)
+
+select adapter_as_of.trade_date, adapter_as_of.observed_at_utc, portable_as_of.observed_at_utc as portable_observed_at_utc
+from adapter_as_of
+full outer join portable_as_of on adapter_as_of.trade_date = portable_as_of.trade_date
+where adapter_as_of.observed_at_utc is distinct from portable_as_of.observed_at_utc
+   or adapter_as_of.trade_date is null
+   or portable_as_of.trade_date is null
