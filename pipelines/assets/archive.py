@@ -1,7 +1,6 @@
 """One asset per source: the payloads archived for a partition window. In live mode it fetches
 (and archives every response before anything parses it); in demo mode it renders the simulator's
 payloads; in replay and files mode it only reports what the archive holds."""
-from __future__ import annotations
 
 import importlib
 from datetime import date, datetime, time, timedelta

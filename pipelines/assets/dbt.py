@@ -1,6 +1,5 @@
 """The dbt project as Dagster assets: one step runs `dbt build` for the run's partition window;
 dbt tests surface as asset checks; sources map to the raw ingest assets (lineage unbroken)."""
-from __future__ import annotations
 
 import json
 import os

@@ -1,6 +1,5 @@
 """One asset per canonical dataset: raw.<dataset> in DuckDB, daily partitions (New York), each
 window written in one transaction (delete + insert; re-running changes nothing)."""
-from __future__ import annotations
 
 from pathlib import Path
 
