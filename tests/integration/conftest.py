@@ -58,8 +58,10 @@ def build_raw_warehouse(
     frames: dict[str, pd.DataFrame],
     mode: str = "simulated",
     modes: dict[str, str] | None = None,
+    allow_mixed: bool = False,
 ) -> Path:
-    """A warehouse at `path` holding `frames` in their raw tables (`modes` overrides `mode` per dataset)."""
+    """A warehouse at `path` holding `frames` in their raw tables (`modes` overrides `mode` per dataset;
+    simulated beside real rows needs `allow_mixed`, as in `btcflows --allow-mixed`)."""
     warehouse = Warehouse(path)
     with warehouse.writer() as con:
         warehouse.ensure_schema(con)
@@ -71,7 +73,7 @@ def build_raw_warehouse(
             typed = canonical_frame(name, rows)
             with_lineage = add_lineage(typed, ds, source=f"{name}.csv", mode=dataset_mode, sha256="x")
             start, end = min(with_lineage["_partition"]), max(with_lineage["_partition"])
-            warehouse.write_window(con, name, with_lineage, start, end)
+            warehouse.write_window(con, name, with_lineage, start, end, allow_mixed=allow_mixed)
     return Path(path)
 
 
@@ -88,10 +90,11 @@ def run_dbt(args: list[str], warehouse: Path, work_dir: Path) -> subprocess.Comp
 
 @pytest.fixture
 def raw_warehouse(tmp_path) -> Callable[..., Path]:
-    """Factory: `raw_warehouse(frames, mode="simulated", modes=None)` -> path of a fresh warehouse."""
+    """Factory: `raw_warehouse(frames, mode="simulated", modes=None, allow_mixed=False)` -> a fresh warehouse."""
 
-    def build(frames: dict[str, pd.DataFrame], mode: str = "simulated", modes: dict[str, str] | None = None) -> Path:
-        return build_raw_warehouse(tmp_path / "btcflows.duckdb", frames, mode=mode, modes=modes)
+    def build(frames: dict[str, pd.DataFrame], mode: str = "simulated", modes: dict[str, str] | None = None,
+              allow_mixed: bool = False) -> Path:
+        return build_raw_warehouse(tmp_path / "btcflows.duckdb", frames, mode=mode, modes=modes, allow_mixed=allow_mixed)
 
     return build
 
