@@ -16,7 +16,7 @@ import hashlib
 import io
 import json
 import zipfile
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from pipelines.archive import PayloadMeta
 from pipelines.sources.base import Fetched, Parsed, ParseError, frame, ms_to_utc, to_float
@@ -43,9 +43,10 @@ DATASET = "perp_open_interest"
 
 # -- parse -------------------------------------------------------------------------------------
 def parse(payload: bytes, meta: PayloadMeta) -> Parsed:
-    if meta.endpoint == "metrics":
+    endpoint = meta.endpoint or ("metrics" if payload[:2] == b"PK" else "openInterestHist")  # a bare file
+    if endpoint == "metrics":
         records = _parse_metrics_zip(payload)
-    elif meta.endpoint == "openInterestHist":
+    elif endpoint == "openInterestHist":
         records = _parse_open_interest_hist(payload, meta)
     else:
         raise ParseError(NAME, f"unknown endpoint {meta.endpoint!r}; expected one of {sorted(ENDPOINTS)}")
@@ -131,13 +132,13 @@ def _sorted_unique(records: list[dict]) -> list[dict]:
 # -- fetch -------------------------------------------------------------------------------------
 def new_york_day_ms(day: date) -> tuple[int, int]:
     """[start, end] of the New York calendar day in epoch ms (end inclusive)."""
-    start = datetime.combine(day, time(0), tzinfo=NEW_YORK).astimezone(timezone.utc)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=NEW_YORK).astimezone(timezone.utc)
+    start = datetime.combine(day, time(0), tzinfo=NEW_YORK).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=NEW_YORK).astimezone(UTC)
     return int(start.timestamp() * 1000), int(end.timestamp() * 1000) - 1
 
 
 def fetch(client: HttpClient, day: date, today: date | None = None) -> list[Fetched]:
-    today = today or datetime.now(timezone.utc).date()
+    today = today or datetime.now(UTC).date()
     if (today - day).days > REST_HISTORY_DAYS:
         return _fetch_metrics(client, day)
     return _fetch_open_interest_hist(client, day)

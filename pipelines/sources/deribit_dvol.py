@@ -9,7 +9,7 @@ index_name `DVOL-<currency>`. `{"error":{...}}` -> ParseError. History: full, no
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from pipelines.archive import PayloadMeta
 from pipelines.sources.base import Fetched, Parsed, ParseError, frame, ms_to_utc, to_float
@@ -57,7 +57,7 @@ def parse(payload: bytes, meta: PayloadMeta) -> Parsed:
 
 
 def utc_day_ms(day: date) -> tuple[int, int]:
-    start = datetime.combine(day, time(0), tzinfo=timezone.utc)
+    start = datetime.combine(day, time(0), tzinfo=UTC)
     return int(start.timestamp() * 1000), int((start + timedelta(days=1)).timestamp() * 1000) - 1
 
 
@@ -72,7 +72,7 @@ def fetch(client: HttpClient, day: date) -> list[Fetched]:
         resp = client.get(url, params)
         try:
             body = json.loads(resp.content)
-            continuation = body["result"]["continuation"] if "continuation" in body["result"] else None
+            continuation = body["result"].get("continuation")
             body["result"]["data"]
         except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
             raise FetchError(NAME, str(resp.request.url), resp.status_code, 1,

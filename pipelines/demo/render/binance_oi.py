@@ -5,7 +5,7 @@ Also the number and time helpers the other Binance renderers share."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pandas as pd
@@ -34,7 +34,7 @@ def utc_naive(values: pd.Series) -> pd.Series:
 
 
 def epoch_ms(ts: pd.Timestamp) -> int:
-    return int(ts.to_pydatetime().replace(tzinfo=timezone.utc).timestamp() * 1000)
+    return int(ts.to_pydatetime().replace(tzinfo=UTC).timestamp() * 1000)
 
 
 def rows_in_new_york_day(frame: pd.DataFrame | None, source: str, ts_column: str, day: date) -> pd.DataFrame:
@@ -45,8 +45,8 @@ def rows_in_new_york_day(frame: pd.DataFrame | None, source: str, ts_column: str
     if rows.empty:
         return rows
     start_ms, end_ms = binance_oi.new_york_day_ms(day)
-    start = pd.Timestamp(datetime.fromtimestamp(start_ms / 1000, timezone.utc).replace(tzinfo=None))
-    end = pd.Timestamp(datetime.fromtimestamp((end_ms + 1) / 1000, timezone.utc).replace(tzinfo=None))
+    start = pd.Timestamp(datetime.fromtimestamp(start_ms / 1000, UTC).replace(tzinfo=None))
+    end = pd.Timestamp(datetime.fromtimestamp((end_ms + 1) / 1000, UTC).replace(tzinfo=None))
     ts = utc_naive(rows[ts_column])
     rows = rows.assign(ts_value=ts)[(ts >= start) & (ts < end)]
     return rows.sort_values("ts_value", kind="stable")

@@ -32,7 +32,7 @@ def black76_btc(forward: float | None, strike: float, iv: float | None, years: f
     sd = iv * math.sqrt(years)
     d1 = (math.log(forward / strike) + sd * sd / 2) / sd
     d2 = d1 - sd
-    n = lambda x: 0.5 * (1 + math.erf(x / math.sqrt(2)))  # noqa: E731
+    n = lambda x: 0.5 * (1 + math.erf(x / math.sqrt(2)))
     usd = forward * n(d1) - strike * n(d2) if put_call == "C" else strike * n(-d2) - forward * n(-d1)
     return round(usd / forward, 8)
 

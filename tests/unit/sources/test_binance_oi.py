@@ -159,3 +159,9 @@ def test_vision_checksum_mismatch_is_a_fetch_error():
     respx.get(base + "2026-02-05.zip.CHECKSUM").mock(return_value=httpx.Response(200, text="00ff  x.zip"))
     with pytest.raises(FetchError, match="CHECKSUM"):
         binance_oi.fetch(client(), DAY, today=date(2026, 4, 1))
+
+
+def test_a_bare_file_without_endpoint_is_recognised_by_its_bytes():
+    zipped = parse_fixture("binance_oi_metrics_unordered_repeated.zip", "")
+    listed = parse_fixture("binance_oi_strings_ms.json", "")
+    assert len(zipped.rows) == 3 and len(listed.rows) == 2
