@@ -16,7 +16,7 @@ import json
 from datetime import date, timedelta
 
 from pipelines.archive import PayloadMeta
-from pipelines.sources.base import Fetched, ParseError, Parsed, frame, to_float
+from pipelines.sources.base import Fetched, Parsed, ParseError, frame, to_float
 from pipelines.sources.http import HttpClient
 from pipelines.timeutils import is_trading_day
 

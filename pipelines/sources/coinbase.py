@@ -11,10 +11,10 @@ windows of <= 300 buckets. History: years; no snapshot needed.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from pipelines.archive import PayloadMeta
-from pipelines.sources.base import Fetched, ParseError, Parsed, frame, s_to_utc, to_float
+from pipelines.sources.base import Fetched, Parsed, ParseError, frame, s_to_utc, to_float
 from pipelines.sources.http import HttpClient
 from pipelines.timeutils import NEW_YORK
 
@@ -57,13 +57,13 @@ def parse(payload: bytes, meta: PayloadMeta) -> Parsed:
 
 
 def iso_utc(ts: datetime) -> str:
-    return ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def new_york_day_utc(day: date) -> tuple[datetime, datetime]:
     """[start, end) of the New York calendar day as aware UTC instants (23, 24 or 25 hours)."""
-    start = datetime.combine(day, time(0), tzinfo=NEW_YORK).astimezone(timezone.utc)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=NEW_YORK).astimezone(timezone.utc)
+    start = datetime.combine(day, time(0), tzinfo=NEW_YORK).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=NEW_YORK).astimezone(UTC)
     return start, end
 
 

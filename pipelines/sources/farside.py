@@ -18,7 +18,7 @@ from datetime import date
 from html.parser import HTMLParser
 
 from pipelines.archive import PayloadMeta
-from pipelines.sources.base import Fetched, ParseError, Parsed, frame, partition_date, to_float
+from pipelines.sources.base import Fetched, Parsed, ParseError, frame, partition_date, to_float
 from pipelines.sources.http import FetchError, HttpClient
 from pipelines.timeutils import CALENDAR_END, CALENDAR_START, is_trading_day
 

@@ -25,7 +25,7 @@ import re
 from datetime import date, datetime
 
 from pipelines.archive import PayloadMeta
-from pipelines.sources.base import Fetched, ParseError, Parsed, frame, partition_date, to_float
+from pipelines.sources.base import Fetched, Parsed, ParseError, frame, partition_date, to_float
 from pipelines.sources.http import HttpClient
 from pipelines.timeutils import NEW_YORK
 
@@ -155,10 +155,10 @@ def parse_json(payload: bytes, meta: PayloadMeta) -> list[dict]:
 
 # --- fund "XLS" (SpreadsheetML 2003) ------------------------------------------------------
 
-_WORKSHEET = re.compile(r"<(?:\w+:)?Worksheet\b[^>]*?(?:\w+:)?Name=\"([^\"]*)\"[^>]*>(.*?)</(?:\w+:)?Worksheet>", re.S)
-_ROW = re.compile(r"<(?:\w+:)?Row\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?Row>)", re.S)
-_CELL = re.compile(r"<(?:\w+:)?Cell\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?Cell>)", re.S)
-_DATA = re.compile(r"<(?:\w+:)?Data\b[^>]*>(.*?)</(?:\w+:)?Data>", re.S)
+_WORKSHEET = re.compile(r"<(?:\w+:)?Worksheet\b[^>]*?(?:\w+:)?Name=\"([^\"]*)\"[^>]*>(.*?)</(?:\w+:)?Worksheet>", re.DOTALL)
+_ROW = re.compile(r"<(?:\w+:)?Row\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?Row>)", re.DOTALL)
+_CELL = re.compile(r"<(?:\w+:)?Cell\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?Cell>)", re.DOTALL)
+_DATA = re.compile(r"<(?:\w+:)?Data\b[^>]*>(.*?)</(?:\w+:)?Data>", re.DOTALL)
 _INDEX = re.compile(r"(?:\w+:)?Index=\"(\d+)\"")
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -211,11 +211,11 @@ def parse_xls(payload: bytes) -> list[dict]:
         if not row or not row[0].strip():
             continue
         label = row[0]
-        cell = lambda i: row[i] if i < len(row) else None  # noqa: E731
+        padded = row + [""] * (len(header) - len(row))
         records.append(_record(
             parse_date(label, "As Of"),
-            shares=to_float(NAME, cell(shares_col), field=f"{header[shares_col]} ({label})"),
-            nav=to_float(NAME, cell(nav_col), field=f"{header[nav_col]} ({label})"),
+            shares=to_float(NAME, padded[shares_col], field=f"{header[shares_col]} ({label})"),
+            nav=to_float(NAME, padded[nav_col], field=f"{header[nav_col]} ({label})"),
         ))
     return records
 

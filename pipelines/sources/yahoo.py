@@ -17,11 +17,19 @@ History: 1d unlimited, 1h ~730 days, 1m ~7 days.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pipelines.archive import PayloadMeta
-from pipelines.sources.base import Fetched, ParseError, Parsed, frame, partition_date, s_to_utc, to_float
+from pipelines.sources.base import (
+    Fetched,
+    Parsed,
+    ParseError,
+    frame,
+    partition_date,
+    s_to_utc,
+    to_float,
+)
 from pipelines.sources.http import HttpClient
 from pipelines.timeutils import NEW_YORK, is_trading_day
 
@@ -114,7 +122,7 @@ def parse(payload: bytes, meta: PayloadMeta) -> Parsed:
     last_day = partition_date(meta)
     dated = []
     for b in bars:
-        trade_date = s_to_utc(NAME, b["ts"], field="timestamp").replace(tzinfo=timezone.utc).astimezone(tz).date()
+        trade_date = s_to_utc(NAME, b["ts"], field="timestamp").replace(tzinfo=UTC).astimezone(tz).date()
         if last_day is not None and trade_date > last_day:
             continue  # the live, unfinished bar
         dated.append((trade_date, b))
@@ -136,7 +144,7 @@ def _epoch(ts: datetime) -> int:
 def chart_params(day: date, interval: str) -> dict:
     """Daily: the UTC day (it holds the 09:30 ET open and BTC-USD's 00:00 UTC bar); hourly: the
     New York day."""
-    tz = timezone.utc if interval in DAILY_INTERVALS else NEW_YORK
+    tz = UTC if interval in DAILY_INTERVALS else NEW_YORK
     start = datetime.combine(day, time(0), tzinfo=tz)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
     return {"period1": str(_epoch(start)), "period2": str(_epoch(end)), "interval": interval,

@@ -3,7 +3,7 @@ that New York day, newest first, `[time, low, high, open, close, volume]` with J
 from __future__ import annotations
 
 import json
-from datetime import date, timezone
+from datetime import UTC, date
 
 import pandas as pd
 
@@ -30,7 +30,7 @@ def render(canonical: dict[str, pd.DataFrame], day: date) -> list[Fetched]:
     if bars.empty:
         return []
     candles = [
-        [int(row.start_ts.replace(tzinfo=timezone.utc).timestamp()), _number(row.low), _number(row.high),
+        [int(row.start_ts.replace(tzinfo=UTC).timestamp()), _number(row.low), _number(row.high),
          _number(row.open), _number(row.close), _number(row.volume)]
         for row in bars.itertuples(index=False)
     ]

@@ -4,7 +4,7 @@ futures_daily series) and one 60m chart with the hours of the New York day."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -33,7 +33,7 @@ def _timezone_name(symbol: str) -> str:
 
 def _daily_stamp(symbol: str, day: date) -> int:
     if _is_crypto(symbol):
-        return int(datetime.combine(day, time(0), tzinfo=timezone.utc).timestamp())
+        return int(datetime.combine(day, time(0), tzinfo=UTC).timestamp())
     if symbol == yahoo.CME_FRONT_SYMBOL:
         return int(datetime.combine(day, time(0), tzinfo=NEW_YORK).timestamp())
     return int(datetime.combine(day, SESSION_OPEN, tzinfo=NEW_YORK).timestamp())

@@ -1,4 +1,5 @@
-from datetime import date, datetime, timezone
+import itertools
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
@@ -62,13 +63,13 @@ def test_malformed_bodies_raise_parse_error(name, field):
 
 
 def test_windows_never_exceed_300_buckets():
-    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    end = datetime(2026, 2, 1, tzinfo=timezone.utc)  # 744 hours
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    end = datetime(2026, 2, 1, tzinfo=UTC)  # 744 hours
     wins = coinbase.windows(start, end)
     assert len(wins) == 3
     assert [int((hi - lo).total_seconds() // 3600) + 1 for lo, hi in wins] == [300, 300, 144]
-    assert wins[0][0] == start and wins[-1][1] == datetime(2026, 1, 31, 23, tzinfo=timezone.utc)
-    assert all(b[0] - a[1] == pd.Timedelta(hours=1) for a, b in zip(wins, wins[1:]))
+    assert wins[0][0] == start and wins[-1][1] == datetime(2026, 1, 31, 23, tzinfo=UTC)
+    assert all(b[0] - a[1] == pd.Timedelta(hours=1) for a, b in itertools.pairwise(wins))
 
 
 @respx.mock
@@ -83,8 +84,8 @@ def test_fetch_new_york_day_in_one_window():
 @respx.mock
 def test_fetch_range_pages():
     route = respx.get(URL).mock(return_value=httpx.Response(200, json=[]))
-    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    fetched = coinbase.fetch_range(client(), start, datetime(2026, 1, 26, tzinfo=timezone.utc))
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    fetched = coinbase.fetch_range(client(), start, datetime(2026, 1, 26, tzinfo=UTC))
     assert route.call_count == 2 and len(fetched) == 2
     starts = [c.request.url.params["start"] for c in route.calls]
     assert starts == ["2026-01-01T00:00:00Z", "2026-01-13T12:00:00Z"]

@@ -44,7 +44,7 @@ def test_index_without_volume_column():
 
 def test_no_data_body_is_zero_rows():
     rows = parse_fixture("stooq_no_data.txt")
-    assert rows.empty and list(rows.columns)[0] == "trade_date"
+    assert rows.empty and rows.columns[0] == "trade_date"
 
 
 @pytest.mark.parametrize("name, field, text", [
