@@ -44,8 +44,11 @@ class Parsed:
 
 def frame(dataset: str, records: list[dict]) -> pd.DataFrame:
     """A frame with exactly the dataset's columns, in order (missing optional values -> NA)."""
-    cols = DATASETS[dataset].column_names
-    df = pd.DataFrame.from_records(records, columns=cols)
+    ds = DATASETS[dataset]
+    df = pd.DataFrame.from_records(records, columns=ds.column_names)
+    for col in ds.columns:
+        if col.kind in ("float", "int"):
+            df[col.name] = pd.to_numeric(df[col.name]).astype("float64")
     return df
 
 
