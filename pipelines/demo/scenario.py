@@ -600,8 +600,9 @@ def _binance_oi(rs, node_times, node_price, td):
     rng = rs("binance-oi")
     n = len(node_times) - 1  # one observation at every bar start (the hour)
     level = 95_000 * np.exp(_ar1(rng, n, 0.999, 0.003))
-    anchors = [pd.Timestamp(_naive(snapshot_instant(td[k]))).as_unit("us").value for k in (-1, 0, 1)]
-    level *= np.interp(node_times[:n].as_unit("us").asi8, anchors, BINANCE_OI_LEVELS)
+    seconds = node_times[:n].to_numpy().astype("datetime64[s]").astype(np.int64)
+    anchors = [np.datetime64(_naive(snapshot_instant(td[k])), "s").astype(np.int64) for k in (-1, 0, 1)]
+    level *= np.interp(seconds, anchors, BINANCE_OI_LEVELS)
     base = np.round(level, 3)
     usd = np.round(base * node_price[:n], 2)
     return _frame("perp_open_interest", {
