@@ -46,7 +46,7 @@ def fetch_live(source_name: str, archive, days: list[date], log) -> int:
 
 def render_demo(source_name: str, archive, days: list[date], settings: IngestSettings) -> int | None:
     """Write the simulator's payloads for `days`; None when this source has no demo renderer."""
-    from pipelines.demo.scenario import cached_scenario
+    from pipelines.demo.cached import cached_scenario
 
     try:
         renderer = importlib.import_module(f"pipelines.demo.render.{sources.SOURCE_MODULES[source_name]}")
