@@ -636,7 +636,9 @@ def _deribit_chain(rs, days, spot, dvol, regime_start, rebound_day):
             band_weight = 0.0
         else:
             band_weight = min(1.0, ((d - regime_start).days + 1) / 28)
+        strike_text = [str(int(x)) for x in strikes]
         for e in deribit_expiries(d):
+            prefix = deribit_instrument(e, 0, "C")[: -len("0-C")]
             exp_ts = datetime.combine(e, time(8))
             t_years = (exp_ts - snap).total_seconds() / (365 * 86400)
             weight = 3.0 if e.month % 3 == 0 and e == _last_friday(e.year, e.month) else (
@@ -651,7 +653,7 @@ def _deribit_chain(rs, days, spot, dvol, regime_start, rebound_day):
             for pc, oi in (("C", call_oi), ("P", put_oi)):
                 k = len(strikes)
                 cols["snapshot_utc"] += [snap] * k
-                cols["instrument"] += [deribit_instrument(e, x, pc) for x in strikes]
+                cols["instrument"] += [f"{prefix}{x}-{pc}" for x in strike_text]
                 cols["expiry_utc"] += [exp_ts] * k
                 cols["strike"] += list(strikes)
                 cols["put_call"] += [pc] * k
@@ -684,10 +686,12 @@ def truths_from_frames(canonical: dict[str, pd.DataFrame], crash_day: date, regi
     bars = canonical["daily_bars"]
     ibit = bars[(bars["symbol"] == "IBIT") & (bars["source"] == "yahoo")].set_index("trade_date")
     tdays = list(ibit.index)
+    snaps = pd.Series([_naive(snapshot_instant(d)) for d in tdays], index=tdays, dtype="datetime64[us]")
 
+    # BTC at 4 pm New York: the close of the hourly bar that ends at the snapshot instant.
     hourly = canonical["hourly_bars"]
     btc_close_by_start = hourly[hourly["symbol"] == "BTC-USD"].set_index("bar_start_utc")["close"]
-    btc_4pm = [float(btc_close_by_start[pd.Timestamp(_naive(snapshot_instant(d)) - timedelta(hours=1))]) for d in tdays]
+    btc_4pm = btc_close_by_start.reindex(snaps - pd.Timedelta(hours=1)).to_numpy()
 
     flows = canonical["etf_flows"]
     flow_by_day = flows.groupby("trade_date")["flow_usd"].sum()
@@ -698,40 +702,40 @@ def truths_from_frames(canonical: dict[str, pd.DataFrame], crash_day: date, regi
     puts = ov[ov["put_call"] == "P"].set_index("trade_date")["contracts"]
     calls = ov[ov["put_call"] == "C"].set_index("trade_date")["contracts"]
 
+    # CME front: the nearest contract whose expiry is after the trade date.
     fut = canonical["futures_daily"]
     fut = fut[(fut["venue"] == "CME") & fut["contract"].str.startswith("BTC")]
     fut_oi = fut.groupby("trade_date")["open_interest"].sum()
+    live = fut[fut["expiry_date"] > fut["trade_date"]].sort_values(["trade_date", "expiry_date"])
+    front = live.drop_duplicates("trade_date", keep="first").set_index("trade_date").reindex(tdays)
+    days_left = np.array([(e - d).days if isinstance(e, date) else np.nan
+                          for d, e in zip(tdays, front["expiry_date"])], dtype=float)
 
+    # Binance OI at 4 pm: the last hourly observation at or before the snapshot instant.
     oi = canonical["perp_open_interest"]
     oi = oi[oi["venue"] == "Binance"].sort_values("ts_utc")
+    oi_4pm = pd.merge_asof(pd.DataFrame({"ts": snaps.to_numpy()}), oi, left_on="ts", right_on="ts_utc")
     dvol = canonical["vol_index_daily"].set_index("trade_date")["close"]
 
-    records = []
-    for j, d in enumerate(tdays):
-        live = fut[(fut["trade_date"] == d) & (fut["expiry_date"] > d)]
-        front = live.loc[live["expiry_date"].idxmin()] if len(live) else None
-        settle = float(front["settle"]) if front is not None else math.nan
-        days_left = (front["expiry_date"] - d).days if front is not None else math.nan
-        snap = pd.Timestamp(_naive(snapshot_instant(d)))
-        seen = oi[oi["ts_utc"] <= snap]
-        records.append({
-            "trade_date": d,
-            "btc_usd_4pm": btc_4pm[j],
-            "btc_return": btc_4pm[j] / btc_4pm[j - 1] - 1 if j else math.nan,
-            "ibit_close": float(ibit.at[d, "close"]),
-            "ibit_return": float(ibit.at[d, "close"] / ibit.iloc[j - 1]["close"] - 1) if j else math.nan,
-            "ibit_dollar_volume": float(ibit.at[d, "close"] * ibit.at[d, "volume"]),
-            "ibit_flow_usd": float(ibit_flow.get(d, math.nan)),
-            "total_etf_flow_usd": float(flow_by_day.get(d, math.nan)),
-            "ibit_put_contracts": float(puts.get(d, math.nan)),
-            "ibit_call_contracts": float(calls.get(d, math.nan)),
-            "cme_front_settle": settle,
-            "cme_front_basis_annualized": (settle / btc_4pm[j] - 1) * 365 / days_left,
-            "cme_open_interest": float(fut_oi.get(d, math.nan)),
-            "binance_open_interest_usd": float(seen["open_interest_usd"].iloc[-1]) if len(seen) else math.nan,
-            "dvol": float(dvol.get(d, math.nan)),
-        })
-    daily = pd.DataFrame.from_records(records)
+    ibit_close = ibit["close"].to_numpy(float)
+    settle = front["settle"].to_numpy(float)
+    daily = pd.DataFrame({
+        "trade_date": tdays,
+        "btc_usd_4pm": btc_4pm,
+        "btc_return": np.r_[np.nan, btc_4pm[1:] / btc_4pm[:-1] - 1],
+        "ibit_close": ibit_close,
+        "ibit_return": np.r_[np.nan, ibit_close[1:] / ibit_close[:-1] - 1],
+        "ibit_dollar_volume": ibit_close * ibit["volume"].to_numpy(float),
+        "ibit_flow_usd": ibit_flow.reindex(tdays).to_numpy(float),
+        "total_etf_flow_usd": flow_by_day.reindex(tdays).to_numpy(float),
+        "ibit_put_contracts": puts.reindex(tdays).to_numpy(float),
+        "ibit_call_contracts": calls.reindex(tdays).to_numpy(float),
+        "cme_front_settle": settle,
+        "cme_front_basis_annualized": (settle / btc_4pm - 1) * 365 / days_left,
+        "cme_open_interest": fut_oi.reindex(tdays).to_numpy(float),
+        "binance_open_interest_usd": oi_4pm["open_interest_usd"].to_numpy(float),
+        "dvol": dvol.reindex(tdays).to_numpy(float),
+    })
     by_day = daily.set_index("trade_date")
     k0 = tdays.index(crash_day)
     pre, reb, big = tdays[k0 - 1], tdays[k0 + 1], tdays[k0 - 4]

@@ -129,7 +129,8 @@ def simulate(
     progress(f"demo: building scenario seed={seed} {start}..{end}, crash {crash_day}")
     scenario = build_scenario(seed=seed, start=start, end=end, crash_day=crash_day)
     renderers = load_renderers(sources)
-    for name, renderer in renderers.items():
+
+    def write_source(name: str, renderer) -> int:
         windows = _DayWindows(scenario.canonical, name)
         written = 0
         for day in calendar_days(start, end):
@@ -139,5 +140,8 @@ def simulate(
                     fetched_at=fetched_at(name, day), partition=day.isoformat(),
                     content_type=f.content_type, mode="simulated"), f.ext)
                 written += 1
-        progress(f"demo: {name}: {written} payloads")
+        return written
+
+    for name, renderer in renderers.items():
+        progress(f"demo: {name}: {write_source(name, renderer)} payloads")
     return scenario
