@@ -16,6 +16,9 @@ from pipelines.warehouse import add_lineage
 # How many days after a row's date a payload may still carry it (reported T+1, weekly releases,
 # revisions). Payloads partitioned later than that are not read for the window.
 DEFAULT_LOOKAHEAD_DAYS = 7
+# Columns where the FIRST fetch that has a value wins (every later fetch of a tracker page would
+# otherwise move "reported on" forward); every other column takes the latest fetch's value.
+FIRST_SEEN_COLUMNS = {"etf_flows": ("reported_date",)}
 
 
 class IngestError(Exception):
@@ -96,5 +99,10 @@ def merge_revisions(rows: pd.DataFrame, dataset: str) -> pd.DataFrame:
         raise IngestError(dataset, [f"{bad['_source']}: payload {bad['_payload_sha256'][:16]} has a row without "
                                     f"its key ({', '.join(ds.key)})"])
     rows = rows.sort_values(["_fetched_at", "_payload_sha256"], kind="stable")
-    merged = rows.groupby(list(ds.key), sort=True, as_index=False, dropna=False).last()
+    grouped = rows.groupby(list(ds.key), sort=True, as_index=False, dropna=False)
+    merged = grouped.last()
+    first_seen = [c for c in FIRST_SEEN_COLUMNS.get(dataset, ()) if c in rows]
+    if first_seen:
+        earliest = grouped[first_seen].first()
+        merged[first_seen] = earliest[first_seen].to_numpy()
     return merged[ds.column_names + list(LINEAGE_COLUMNS)].reset_index(drop=True)

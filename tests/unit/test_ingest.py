@@ -34,3 +34,12 @@ def test_row_without_key_is_an_error():
     bad["_partition"] = date(2026, 2, 6)
     with pytest.raises(IngestError, match="without its key"):
         merge_revisions(bad, "etf_fund_daily")
+
+
+def test_reported_date_keeps_the_first_report():
+    d = date(2026, 2, 5)
+    first = payload_rows([(d, "IBIT", -1e6, "farside", date(2026, 2, 6))], "a" * 64, "2026-02-06T14:00:00Z", "etf_flows")
+    later = payload_rows([(d, "IBIT", -2e6, "farside", date(2026, 2, 9))], "b" * 64, "2026-02-09T14:00:00Z", "etf_flows")
+    merged = merge_revisions(pd.concat([later, first]), "etf_flows")
+    assert merged.loc[0, "flow_usd"] == -2e6  # the revision
+    assert merged.loc[0, "reported_date"] == date(2026, 2, 6)  # first reported on T+1
