@@ -1,3 +1,5 @@
+{%- set snapshot_corr_peers = ['IGV', 'GLD', 'QQQ'] -%}
+
 with trading_days as (
     select * from {{ ref('int_trading_days') }}
 ),
@@ -33,6 +35,22 @@ cme_open_interest as (
 
 binance_oi as (
     select * from {{ ref('int_binance_oi_at_4pm') }}
+),
+
+ibit_options_activity as (
+    select * from {{ ref('int_options_ibit_activity') }}
+),
+
+-- IBIT's 20-day return correlation with a few peers, one column each
+ibit_peer_corr as (
+    select
+        trade_date,
+        {%- for peer in snapshot_corr_peers %}
+        max(case when peer = '{{ peer }}' then corr_20d end) as corr_20d_{{ peer | lower }},
+        {%- endfor %}
+        {{ combine_data_modes(["max(case when peer in ('" ~ snapshot_corr_peers | join("', '") ~ "') then data_mode end)", "min(case when peer in ('" ~ snapshot_corr_peers | join("', '") ~ "') then data_mode end)"]) }} as data_mode
+    from {{ ref('int_corr_ibit_peers_rolling') }}
+    group by trade_date
 ),
 
 dvol as (
@@ -90,6 +108,11 @@ joined as (
 
         dvol.close_vol_points as dvol,
 
+        ibit_options_activity.put_call_ratio as ibit_put_call_ratio,
+        {%- for peer in snapshot_corr_peers %}
+        ibit_peer_corr.corr_20d_{{ peer | lower }},
+        {%- endfor %}
+
         btc_usd.data_mode as btc_usd_data_mode,
         ibit_bars.data_mode as ibit_bars_data_mode,
         etf_flows.data_mode as etf_flows_data_mode,
@@ -97,7 +120,8 @@ joined as (
         cme_front.data_mode as cme_front_data_mode,
         cme_open_interest.data_mode as cme_open_interest_data_mode,
         binance_oi.data_mode as binance_oi_data_mode,
-        dvol.data_mode as dvol_data_mode
+        dvol.data_mode as dvol_data_mode,
+        ibit_peer_corr.data_mode as ibit_peer_corr_data_mode
     from covered_trading_days
     left join btc_usd on covered_trading_days.trade_date = btc_usd.trade_date
     left join ibit_bars on covered_trading_days.trade_date = ibit_bars.trade_date
@@ -107,9 +131,11 @@ joined as (
     left join cme_open_interest on covered_trading_days.trade_date = cme_open_interest.trade_date
     left join binance_oi on covered_trading_days.trade_date = binance_oi.trade_date
     left join dvol on covered_trading_days.trade_date = dvol.trade_date
+    left join ibit_options_activity on covered_trading_days.trade_date = ibit_options_activity.trade_date
+    left join ibit_peer_corr on covered_trading_days.trade_date = ibit_peer_corr.trade_date
 ),
 
-final as (
+daily as (
     select
         trade_date,
         snapshot_utc,
@@ -125,6 +151,7 @@ final as (
         total_etf_flow_usd,
         ibit_put_contracts,
         ibit_call_contracts,
+        ibit_put_call_ratio,
         cme_front_contract,
         cme_front_expiry_date,
         cme_front_settle,
@@ -135,11 +162,70 @@ final as (
         binance_open_interest_usd,
         binance_open_interest_age_minutes,
         dvol,
+        {%- for peer in snapshot_corr_peers %}
+        corr_20d_{{ peer | lower }},
+        {%- endfor %}
         {{ combine_data_modes([
             'btc_usd_data_mode', 'ibit_bars_data_mode', 'etf_flows_data_mode', 'ibit_options_data_mode',
             'cme_front_data_mode', 'cme_open_interest_data_mode', 'binance_oi_data_mode', 'dvol_data_mode',
+            'ibit_peer_corr_data_mode',
         ]) }} as data_mode
     from joined
+),
+
+-- today's IBIT return against the 60 trading days before it (all 60 returns present, or null)
+ibit_return_window as (
+    select
+        *,
+        avg(ibit_return) over prior_60 as ibit_return_prior_60d_mean,
+        stddev_samp(ibit_return) over prior_60 as ibit_return_prior_60d_sd,
+        count(ibit_return) over prior_60 as ibit_return_prior_60d_count
+    from daily
+    window prior_60 as (order by trade_date rows between 60 preceding and 1 preceding)
+),
+
+ibit_return_z as (
+    select
+        *,
+        case when ibit_return_prior_60d_count = 60 and ibit_return_prior_60d_sd > 0
+            then (ibit_return - ibit_return_prior_60d_mean) / ibit_return_prior_60d_sd end as ibit_return_z_60d
+    from ibit_return_window
+),
+
+final as (
+    select
+        trade_date,
+        snapshot_utc,
+        btc_usd_4pm,
+        btc_usd_4pm_age_minutes,
+        btc_usd_4pm_is_stale,
+        btc_return,
+        ibit_close,
+        ibit_return,
+        ibit_return_z_60d,
+        {{ normal_two_sided_tail_prob('ibit_return_z_60d') }} as ibit_return_z_60d_tail_prob,
+        ibit_volume_shares,
+        ibit_dollar_volume,
+        ibit_flow_usd,
+        total_etf_flow_usd,
+        ibit_put_contracts,
+        ibit_call_contracts,
+        ibit_put_call_ratio,
+        cme_front_contract,
+        cme_front_expiry_date,
+        cme_front_settle,
+        cme_front_days_to_expiry,
+        cme_front_is_rolled_series,
+        cme_front_basis_annualized,
+        cme_open_interest,
+        binance_open_interest_usd,
+        binance_open_interest_age_minutes,
+        dvol,
+        {%- for peer in snapshot_corr_peers %}
+        corr_20d_{{ peer | lower }},
+        {%- endfor %}
+        data_mode
+    from ibit_return_z
 )
 
 select * from final
