@@ -302,10 +302,10 @@ def test_truths_agree_with_an_independent_reading_of_the_frames(scenario, daily)
 # --- scale -------------------------------------------------------------------------------------
 
 def test_a_two_year_window_builds_in_seconds():
-    began = time.perf_counter()
+    began = time.process_time()  # CPU time: other work on a busy machine does not count
     s = build_scenario(start=date(2024, 1, 1), end=date(2025, 12, 31), crash_day=date(2025, 4, 10))
-    elapsed = time.perf_counter() - began
-    assert elapsed < 10, f"{elapsed:.1f} s"
+    cpu_seconds = time.process_time() - began
+    assert cpu_seconds < 8, f"{cpu_seconds:.1f} s"
     assert len(s.canonical["hourly_bars"]) == 24 * 731
     assert -0.14 <= s.truths.crash_ibit_return <= -0.12
     assert s.truths.gamma_band_usd == (64_000.0, 71_000.0)
