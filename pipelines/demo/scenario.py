@@ -69,9 +69,9 @@ integers, OI in BTC to 3 decimals (Deribit 1), so every renderer can round-trip 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -173,7 +173,6 @@ class Scenario:
     crash_day: date
     canonical: dict[str, pd.DataFrame]
     truths: Truths
-    notes: dict = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -181,14 +180,14 @@ class Scenario:
 
 
 def _ny_midnight_utc(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=NEW_YORK).astimezone(timezone.utc)
+    return datetime.combine(day, time(0), tzinfo=NEW_YORK).astimezone(UTC)
 
 
 def _naive(ts: datetime) -> datetime:
-    return ts.astimezone(timezone.utc).replace(tzinfo=None)
+    return ts.astimezone(UTC).replace(tzinfo=None)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _expiry(year: int, month: int) -> date:
     return expiry_date(year, month)
 
@@ -331,7 +330,7 @@ def build_scenario(
     log_btc += math.log(BTC_ANCHOR_USD) - log_btc[pos[td[-1]]]
     btc_4pm = np.round(np.exp(log_btc), 2)  # per ext day
 
-    hourly, node_price, node_times, snap_node = _hourly_path(rs, ext, btc_4pm, start, end)
+    hourly, node_price, node_times, _snap_node = _hourly_path(rs, ext, btc_4pm, start, end)
 
     # --- trading-day frames -----------------------------------------------------------------
     t_idx = np.array([pos[d] for d in tdays])
@@ -386,7 +385,7 @@ def build_scenario(
     options_volume = _options_volume(rs, tdays, k_crash, ibit_ret)
 
     # --- CME ------------------------------------------------------------------------------
-    futures, cme_total_oi = _cme(rs, tdays, td, btc_t, ibit_ret)
+    futures, _cme_total_oi = _cme(rs, tdays, td, btc_t, ibit_ret)
     cot = _cot(rs, tdays, futures)
 
     # --- crypto every calendar day --------------------------------------------------------

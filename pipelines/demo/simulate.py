@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import importlib
 import warnings
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
 import pandas as pd
@@ -65,7 +65,7 @@ def fetched_at(source: str, day: date) -> str:
     """The deterministic fetch instant (UTC ISO 8601, `Z`) of `source` for partition `day`."""
     days_after, wall = FETCH_TIME.get(source, MARKET_CLOSE_FETCH)
     local = datetime.combine(day + timedelta(days=days_after), wall, tzinfo=NEW_YORK)
-    return local.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def load_renderers(sources=DEMO_SOURCES) -> dict[str, object]:

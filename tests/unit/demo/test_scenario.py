@@ -20,7 +20,7 @@ from pipelines.demo.scenario import (
 from pipelines.timeutils import calendar_days, snapshot_instant, trading_days
 
 CRASH = date(2026, 2, 5)
-SHORT = dict(start=date(2026, 1, 5), end=date(2026, 2, 20), crash_day=CRASH)
+SHORT = {"start": date(2026, 1, 5), "end": date(2026, 2, 20), "crash_day": CRASH}
 TRADING_DAY_DATASETS = ("etf_flows", "etf_fund_daily", "daily_bars", "futures_daily", "options_volume")
 
 

@@ -18,7 +18,7 @@ from pipelines.demo.simulate import DEMO_SOURCES, fetched_at, simulate
 from pipelines.sources import SOURCE_MODULES
 from pipelines.timeutils import NEW_YORK
 
-WINDOW = dict(start=date(2026, 1, 20), end=date(2026, 2, 16), crash_day=date(2026, 2, 5))
+WINDOW = {"start": date(2026, 1, 20), "end": date(2026, 2, 16), "crash_day": date(2026, 2, 5)}
 # Columns a parser takes from the payload's meta rather than its bytes: Farside's reported_date is
 # the fetch's partition, so with the latest fetch winning it is the last page that showed the day.
 META_DERIVED = {"farside": {"reported_date"}}
