@@ -9,10 +9,10 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Iterator
 
 
 class ArchiveError(Exception):
@@ -32,7 +32,7 @@ class PayloadMeta:
     mode: str = "live"  # live | simulated
 
     @classmethod
-    def from_dict(cls, d: dict) -> "PayloadMeta":
+    def from_dict(cls, d: dict) -> PayloadMeta:
         known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
         return cls(**known)
 
@@ -58,17 +58,18 @@ def sha256_hex(data: bytes) -> str:
 
 
 def utc_now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -79,8 +80,9 @@ class Archive:
     def __init__(self, root: Path):
         self.root = Path(root)
 
-    def write(self, data: bytes, meta: PayloadMeta, ext: str) -> StoredPayload:
-        """Store `data` under its source and partition. Idempotent for identical bytes."""
+    def write(self, data: bytes, meta: PayloadMeta, ext: str, durable: bool = True) -> StoredPayload:
+        """Store `data` under its source and partition. Idempotent for identical bytes. Always atomic
+        (temp file + rename); `durable` also fsyncs, for payloads that could not be fetched again."""
         if not meta.partition:
             raise ValueError("archive: a payload needs a partition date")
         digest = sha256_hex(data)
@@ -93,8 +95,8 @@ class Archive:
         if path.exists() and meta_path.exists():
             return StoredPayload(path, PayloadMeta.from_dict(json.loads(meta_path.read_text())))
         # Payload first, meta last: a payload without its meta is invisible to readers.
-        _atomic_write(path, data)
-        _atomic_write(meta_path, json.dumps(asdict(meta), indent=1, sort_keys=True).encode())
+        _atomic_write(path, data, durable)
+        _atomic_write(meta_path, json.dumps(asdict(meta), indent=1, sort_keys=True).encode(), durable)
         return StoredPayload(path, meta)
 
     def list(

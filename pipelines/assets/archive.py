@@ -2,8 +2,7 @@
 (and archives every response before anything parses it); in demo mode it renders the simulator's
 payloads; in replay and files mode it only reports what the archive holds."""
 
-import importlib
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 import dagster as dg
 
@@ -17,13 +16,6 @@ from pipelines.timeutils import NEW_YORK, UTC, calendar_days
 
 def _fetched_at_for(day: date, now: datetime) -> str:
     return now.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def simulated_fetched_at(source_name: str, day: date) -> str:
-    """A deterministic fetch instant for simulated payloads: 16:30 New York on the partition day,
-    so reruns of the demo write identical meta files."""
-    ts = datetime.combine(day, time(16, 30), tzinfo=NEW_YORK).astimezone(UTC)
-    return ts.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def fetch_live(source_name: str, archive, days: list[date], log) -> int:
@@ -45,26 +37,15 @@ def fetch_live(source_name: str, archive, days: list[date], log) -> int:
 
 
 def render_demo(source_name: str, archive, days: list[date], settings: IngestSettings) -> int | None:
-    """Write the simulator's payloads for `days`; None when this source has no demo renderer."""
+    """Write the simulator's payloads for `days`; None when the demo does not simulate this source."""
     from pipelines.demo.cached import cached_scenario
+    from pipelines.demo.simulate import DEMO_SOURCES, write_source_payloads
 
-    try:
-        renderer = importlib.import_module(f"pipelines.demo.render.{sources.SOURCE_MODULES[source_name]}")
-    except ModuleNotFoundError:
+    if source_name not in DEMO_SOURCES:
         return None
     start, end, crash = settings.demo_window
     canonical = cached_scenario(settings.demo_seed, start, end, crash).canonical
-    written = 0
-    for day in days:
-        if not start <= day <= end:
-            continue
-        for f in renderer.render(canonical, day):
-            meta = PayloadMeta(source=source_name, endpoint=f.endpoint, url=f.url, params=f.params,
-                               partition=day.isoformat(), content_type=f.content_type, mode="simulated",
-                               fetched_at=simulated_fetched_at(source_name, day))
-            archive.write(f.data, meta, f.ext)
-            written += 1
-    return written
+    return write_source_payloads(archive, canonical, source_name, [d for d in days if start <= d <= end])
 
 
 def build_archive_asset(source_name: str) -> dg.AssetsDefinition:

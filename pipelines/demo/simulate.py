@@ -116,6 +116,23 @@ def _new_york_dates(values: pd.Series, is_instant: bool) -> np.ndarray:
     return pd.to_datetime(values).to_numpy().astype("datetime64[D]")
 
 
+def write_source_payloads(archive: Archive, canonical: dict[str, pd.DataFrame], source: str, days,
+                          renderer=None) -> int:
+    """Render and archive `source`'s payloads for each of `days`; the number written."""
+    renderer = renderer or importlib.import_module(f"pipelines.demo.render.{SOURCE_MODULES[source]}")
+    windows = _DayWindows(canonical, source)
+    written = 0
+    for day in days:
+        for f in renderer.render(windows.around(day), day):
+            # Simulated payloads are re-creatable from the seed: atomic, but not fsynced.
+            archive.write(f.data, PayloadMeta(
+                source=source, endpoint=f.endpoint, url=f.url, params=f.params,
+                fetched_at=fetched_at(source, day), partition=day.isoformat(),
+                content_type=f.content_type, mode="simulated"), f.ext, durable=False)
+            written += 1
+    return written
+
+
 def simulate(
     archive: Archive,
     seed: int = DEFAULT_SEED,
@@ -128,20 +145,8 @@ def simulate(
     progress = on_progress or (lambda message: None)
     progress(f"demo: building scenario seed={seed} {start}..{end}, crash {crash_day}")
     scenario = build_scenario(seed=seed, start=start, end=end, crash_day=crash_day)
-    renderers = load_renderers(sources)
-
-    def write_source(name: str, renderer) -> int:
-        windows = _DayWindows(scenario.canonical, name)
-        written = 0
-        for day in calendar_days(start, end):
-            for f in renderer.render(windows.around(day), day):
-                archive.write(f.data, PayloadMeta(
-                    source=name, endpoint=f.endpoint, url=f.url, params=f.params,
-                    fetched_at=fetched_at(name, day), partition=day.isoformat(),
-                    content_type=f.content_type, mode="simulated"), f.ext)
-                written += 1
-        return written
-
-    for name, renderer in renderers.items():
-        progress(f"demo: {name}: {write_source(name, renderer)} payloads")
+    days = calendar_days(start, end)
+    for name, renderer in load_renderers(sources).items():
+        count = write_source_payloads(archive, scenario.canonical, name, days, renderer)
+        progress(f"demo: {name}: {count} payloads")
     return scenario
