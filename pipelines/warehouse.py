@@ -105,7 +105,10 @@ class Warehouse:
                 ) from exc
             raise
         try:
-            con.execute("set search_path = 'marts,intermediate,staging,raw,main'")
+            # Only schemas that exist: a warehouse holding raw tables alone (dbt not run yet) is readable too.
+            present = {s for (s,) in con.execute("select schema_name from information_schema.schemata").fetchall()}
+            path = [s for s in ("marts", "intermediate", "staging", "raw", "main") if s in present]
+            con.execute(f"set search_path = '{','.join(path)}'")
             yield con
         finally:
             con.close()
