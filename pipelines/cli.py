@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -34,6 +35,7 @@ def run_materialization(mode: str, start: date, end: date, files_dir: str = "", 
     """Materialize archive -> raw -> dbt for [start, end] as one run (single-run backfill)."""
     import dagster as dg
 
+    from pipelines.config import paths_from_env
     from pipelines.definitions import all_assets, reference_tables, resources
     from pipelines.resources import IngestSettings
 
@@ -45,9 +47,17 @@ def run_materialization(mode: str, start: date, end: date, files_dir: str = "", 
         "dagster/asset_partition_range_start": start.isoformat(),
         "dagster/asset_partition_range_end": end.isoformat(),
     }
+    log_path = paths_from_env().warehouse.parent / "logs" / "last_run.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    _say(f"run {start}..{end} (mode {mode}); dbt's full log: {log_path}")
     t0 = time.monotonic()
-    result = dg.materialize(executable + list(reference_tables), resources=res, tags=tags, instance=instance,
-                            raise_on_error=False, selection=selection)
+    # dagster-dbt echoes every dbt event on stdout; keep stdout for results and send those to a file.
+    with open(log_path, "w") as dbt_log, contextlib.redirect_stdout(dbt_log):
+        result = dg.materialize(
+            executable + list(reference_tables), resources=res, tags=tags, instance=instance,
+            raise_on_error=False, selection=selection,
+            run_config={"loggers": {"console": {"config": {"log_level": os.environ.get("BTCFLOWS_LOG_LEVEL", "INFO")}}}},
+        )
     failures = [e for e in result.all_events if e.is_step_failure]
     if not result.success:
         for ev in failures:
@@ -186,6 +196,37 @@ def cmd_archive(args) -> None:
         _say(f"{bad} payload(s) in {archive.root} do not parse")
 
 
+def cmd_report(args) -> None:
+    from pipelines.config import paths_from_env
+    from pipelines.report import build_report
+    from pipelines.warehouse import WarehouseLocked
+
+    paths = paths_from_env()
+    try:
+        around = date.fromisoformat(args.around) if args.around else None
+    except ValueError:
+        _die(f"--around {args.around!r}: expected a date YYYY-MM-DD", 2)
+    try:
+        report = build_report(paths.warehouse, out_dir=paths.reports, around=around, n_trading_days=args.days)
+    except (WarehouseLocked, FileNotFoundError) as exc:
+        _die(str(exc))
+    if report.banner:
+        _say(report.banner.text)
+    for chart in report.charts:
+        _say(f"  {chart.path.name:32} {'as of ' + chart.data.as_of if chart.has_data else chart.data.reason}")
+    print(report.html_path)
+
+
+def _quiet_library_warnings() -> None:
+    """Dagster's Beta/Preview/Supersession notices are for us, not for the person at the terminal."""
+    import warnings
+
+    import dagster as dg
+
+    for category in (dg.BetaWarning, dg.PreviewWarning, dg.SupersessionWarning):
+        warnings.filterwarnings("ignore", category=category)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="btcflows", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -225,7 +266,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--bad", action="store_true")
     p.set_defaults(func=cmd_archive)
 
+    p = sub.add_parser("report", help="render the charts (PNG) and the HTML report into <warehouse dir>/reports")
+    p.add_argument("--around", help="centre the window on this date (YYYY-MM-DD); default: the last trading days")
+    p.add_argument("--days", type=int, default=60, help="trading days in the window (default 60)")
+    p.set_defaults(func=cmd_report)
+
     args = parser.parse_args(argv)
+    if args.command in ("demo", "materialize", "import", "report"):
+        _quiet_library_warnings()
     args.func(args)
 
 
