@@ -93,6 +93,8 @@ def hand_frames() -> dict[str, pd.DataFrame]:
         ("2025-05-30", "CME", "BTCK25", "2025-05-30", 105_050.0, 900.0, 100.0, "cme-settlements"),
         ("2025-05-30", "CME", "BTCM25", "2025-06-27", 105_600.0, 500.0, 6_000.0, "cme-settlements"),
         ("2025-05-30", "CME", "BTCN25", "2025-07-25", 106_000.0, 500.0, 2_000.0, "cme-settlements"),
+        # 2025-05-27: three days before expiry, and no BTC price that day
+        ("2025-05-27", "CME", "BTCK25", "2025-05-30", 105_000.0, None, None, "cme-settlements"),
         # 2025-06-10: only the rolled front month
         ("2025-06-10", "CME", "BTC-front-continuous", None, 105_500.0, None, None, "yahoo"),
     ])
@@ -217,7 +219,7 @@ def test_front_and_straddled_tenors_by_hand(marts):
     front = _row(basis, trade_date=day, tenor="front")
     assert (front["contract_near"], front["days_to_expiry"]) == ("BTCK25", 16)
     assert front["basis_annualized"] == pytest.approx(0.004 * 365 / 16)
-    assert not front["is_rolled_series"] and not front["is_extrapolated"]
+    assert not front["is_rolled_series"] and not front["is_extrapolated"] and not front["is_short_dated"]
 
     # 30 days: between BTCK25 (16 d, B = 0.004) and BTCM25 (44 d, B = 0.010): 0.004 + 0.006 x 14/28 = 0.007
     t30 = _row(basis, trade_date=day, tenor="30d")
@@ -257,6 +259,13 @@ def test_expired_contract_is_left_out_of_the_front_and_the_pairs(marts):
     t60 = _row(basis, trade_date=day, tenor="60d")
     assert t60["is_extrapolated"]
     assert t60["basis_total"] == pytest.approx(b1 + (b2 - b1) * 32 / 28, abs=1e-12)
+
+
+def test_short_dated_front_is_flagged_and_null_without_a_btc_price(marts):
+    front = _row(marts["fct_cme_basis"], trade_date=D("2025-05-27"), tenor="front")
+    assert (front["contract_near"], front["days_to_expiry"]) == ("BTCK25", 3)
+    assert front["is_short_dated"]
+    assert isnull(front["btc_usd_4pm"]) and isnull(front["basis_annualized"]) and isnull(front["basis_total"])
 
 
 def test_front_from_the_rolled_series_and_tenors_null_without_contracts(marts):
@@ -477,7 +486,7 @@ def test_every_row_carries_data_mode(marts):
     for mart in ("fct_cme_basis", "fct_cme_basis_by_contract", "fct_etf_flows"):
         assert (marts[mart]["data_mode"] == "simulated").all(), mart
     oi = marts["fct_open_interest_4pm_et"]
-    assert (oi["data_mode"].dropna() == "simulated").all()
+    assert (oi["data_mode"] == "simulated").all()  # rows with no data at all: the inputs' mode
 
 
 # -- the real data ----------------------------------------------------------------------------------
@@ -494,10 +503,12 @@ def test_real_data_front_filled_tenors_null_cme_oi_null(real_marts):
     assert front.loc[D("2026-02-05"), "contract_near"] == "BTCG26"
     assert front.loc[D("2026-02-05"), "is_rolled_series"]
     assert 0 < front.loc[D("2026-02-06"), "basis_annualized"] < 0.5
+    assert front.loc[D("2026-01-29"), "is_short_dated"]  # one day left: +60% a year, flagged
     assert basis[basis["tenor"] != "front"]["basis_annualized"].isna().all()
     assert real_marts["fct_cme_basis_by_contract"].empty
     oi = real_marts["fct_open_interest_4pm_et"]
     assert oi["open_interest_btc"].isna().all()  # weekly CFTC open interest is not made daily
+    assert (oi["data_mode"] == "real").all()
     assert set(oi["venue"]) == {"CME", "Binance"}
     assert (basis["data_mode"] == "real").all()
 

@@ -152,6 +152,8 @@ final as (
         all_tenors.days_to_expiry_far,
         all_tenors.is_extrapolated,
         all_tenors.is_rolled_series,
+        -- annualizing a few days magnifies noise (SOURCES.md § Methodology): flagged, not dropped
+        coalesce(all_tenors.days_to_expiry between 1 and 6, false) as is_short_dated,
         btc_usd.btc_usd_4pm,
         {{ combine_data_modes(['all_tenors.cme_data_mode', 'btc_usd.btc_usd_data_mode']) }} as data_mode
     from all_tenors

@@ -40,6 +40,16 @@ dates_with_data as (
     select partition_date as trade_date from perp_open_interest
 ),
 
+-- the mode of everything this mart reads, for rows that no raw row reached
+input_data_mode as (
+    select {{ aggregate_data_mode('data_mode') }} as data_mode
+    from (
+        select data_mode from cme_futures
+        union all
+        select data_mode from perp_open_interest
+    ) as inputs
+),
+
 spine_days as (
     select trading_days.*
     from trading_days
@@ -181,7 +191,10 @@ valued as (
         venues_on_days.is_stale,
         venues_on_days.is_carried_forward,
         venues_on_days.carried_from_date,
-        {{ combine_data_modes(['venues_on_days.venue_data_mode', 'btc_usd.btc_usd_data_mode']) }} as data_mode
+        coalesce(
+            {{ combine_data_modes(['venues_on_days.venue_data_mode', 'btc_usd.btc_usd_data_mode']) }},
+            (select data_mode from input_data_mode)
+        ) as data_mode
     from venues_on_days
     inner join spine_days on venues_on_days.trade_date = spine_days.trade_date
     left join btc_usd on venues_on_days.trade_date = btc_usd.trade_date
