@@ -2,6 +2,7 @@
 merge revisions, attach lineage. Pure of Dagster, so the CLI, the assets and the tests share it."""
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -46,8 +47,30 @@ def empty_rows(dataset: str) -> pd.DataFrame:
     return pd.DataFrame(columns=DATASETS[dataset].column_names + list(LINEAGE_COLUMNS))
 
 
+# Parsed payloads by sha256, so the assets of one run that read the same payloads (e.g. Yahoo's
+# daily, hourly and futures rows) parse each payload once. Bounded by rows held.
+_PARSE_CACHE: OrderedDict[tuple[str, str], object] = OrderedDict()
+_PARSE_CACHE_MAX_ROWS = 3_000_000
+_parse_cache_rows = 0
+
+
 def parse_payload(stored: StoredPayload):
     """Parse one archived payload (hash verified). Errors name the source, the file and the field."""
+    global _parse_cache_rows
+    key = (stored.meta.source, stored.meta.sha256)
+    if key in _PARSE_CACHE:
+        _PARSE_CACHE.move_to_end(key)
+        return _PARSE_CACHE[key]
+    parsed = _parse_uncached(stored)
+    _PARSE_CACHE[key] = parsed
+    _parse_cache_rows += len(parsed.rows)
+    while _parse_cache_rows > _PARSE_CACHE_MAX_ROWS and len(_PARSE_CACHE) > 1:
+        _, evicted = _PARSE_CACHE.popitem(last=False)
+        _parse_cache_rows -= len(evicted.rows)
+    return parsed
+
+
+def _parse_uncached(stored: StoredPayload):
     module = sources.get(stored.meta.source)
     try:
         return module.parse(stored.read(), stored.meta)
@@ -67,7 +90,10 @@ def collect_from_archive(archive: Archive, dataset: str, start: date, end: date)
     frames, problems, per_source, count = [], [], {}, 0
     for name in sources.sources_for(dataset):
         horizon = end + timedelta(days=lookahead_days(name))
+        holds = getattr(sources.get(name), "dataset_for", None)
         for stored in archive.list(name, start, horizon):
+            if holds is not None and holds(stored.meta) not in (None, dataset):
+                continue  # its request says it holds another dataset: no need to parse it here
             try:
                 parsed = parse_payload(stored)
             except (ParseError, ArchiveError) as exc:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pipelines.archive import PayloadMeta
@@ -96,6 +97,17 @@ def _bars(result: dict) -> list[dict]:
             continue
         bars.append({"ts": ts, **values})
     return bars
+
+
+def dataset_for(meta: PayloadMeta) -> str | None:
+    """The dataset a chart payload holds, read from its request alone (None: parse to find out)."""
+    interval = (meta.params or {}).get("interval")
+    if interval in HOURLY_INTERVALS:
+        return "hourly_bars"
+    if interval in DAILY_INTERVALS:
+        symbol = unquote(meta.url or "").rstrip("/").rsplit("/", 1)[-1]
+        return "futures_daily" if symbol == CME_FRONT_SYMBOL else "daily_bars"
+    return None
 
 
 def parse(payload: bytes, meta: PayloadMeta) -> Parsed:

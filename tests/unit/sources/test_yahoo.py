@@ -168,3 +168,14 @@ def test_render_parse_round_trip():
 
 def test_render_nothing_on_a_day_without_rows():
     assert render_yahoo.render(canonical(), date(2026, 2, 8)) == []
+
+
+def test_dataset_for_reads_the_request_without_parsing():
+    def meta(symbol, interval):
+        return PayloadMeta(source="yahoo", endpoint="chart", url=yahoo.ENDPOINTS["chart"].format(symbol=symbol),
+                           params={"interval": interval})
+
+    assert yahoo.dataset_for(meta("IBIT", "1d")) == "daily_bars"
+    assert yahoo.dataset_for(meta("BTC-USD", "60m")) == "hourly_bars"
+    assert yahoo.dataset_for(meta("BTC=F", "1d")) == "futures_daily"
+    assert yahoo.dataset_for(PayloadMeta(source="yahoo", endpoint="", url="")) is None
