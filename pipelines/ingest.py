@@ -122,8 +122,8 @@ def merge_revisions(rows: pd.DataFrame, dataset: str) -> pd.DataFrame:
     missing_key = rows[list(ds.key)].isna().any(axis=1)
     if missing_key.any():
         bad = rows.loc[missing_key].iloc[0]
-        raise IngestError(dataset, [f"{bad['_source']}: payload {bad['_payload_sha256'][:16]} has a row without "
-                                    f"its key ({', '.join(ds.key)})"])
+        problem = f"{bad['_source']}: payload {bad['_payload_sha256'][:16]} has a row without its key ({', '.join(ds.key)})"
+        raise IngestError(dataset, [problem])
     rows = rows.sort_values(["_fetched_at", "_payload_sha256"], kind="stable")
     grouped = rows.groupby(list(ds.key), sort=True, as_index=False, dropna=False)
     merged = grouped.last()
