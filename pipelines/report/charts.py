@@ -273,8 +273,20 @@ def _frame(fig: Figure, spec: ChartSpec, data: ChartData, window: Window, banner
     fig.text(0.04, 0.02, f"Backs EVENT.md: {spec.event_link}", fontsize=8, color="#555555")
 
 
+RC = {"text.parse_math": False, "font.family": "DejaVu Sans"}  # "$" in units is text, never mathtext
+
+
 def render_png(spec: ChartSpec, data: ChartData, window: Window, banner: Banner | None) -> bytes:
-    with matplotlib.style.context("default"), matplotlib.rc_context({"text.parse_math": False, "font.family": "DejaVu Sans"}):
+    with matplotlib.style.context("default"), matplotlib.rc_context(RC):
+        fig = build_figure(spec, data, window, banner)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def build_figure(spec: ChartSpec, data: ChartData, window: Window, banner: Banner | None) -> Figure:
+    """The framed chart, or the framed "no data" panel when there is nothing to draw."""
+    with matplotlib.style.context("default"), matplotlib.rc_context(RC):
         fig = Figure(figsize=FIG_SIZE, dpi=DPI, facecolor="white")
         FigureCanvasAgg(fig)
         _frame(fig, spec, data, window, banner)
@@ -290,6 +302,11 @@ def render_png(spec: ChartSpec, data: ChartData, window: Window, banner: Banner 
         if banner is not None:
             ax.text(0.5, 0.5, banner.kind.upper(), transform=ax.transAxes, ha="center", va="center", fontsize=70,
                     color=banner.color, alpha=0.07, rotation=20, fontweight="bold", zorder=0)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
-    return buf.getvalue()
+    return fig
+
+
+def figure_texts(fig: Figure) -> list[str]:
+    """Every text drawn on the figure (titles, banner, labels, annotations): what a reader can see."""
+    from matplotlib.text import Text
+
+    return [t.get_text() for t in fig.findobj(Text) if t.get_text()]

@@ -1,0 +1,129 @@
+import io
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from pipelines.report import charts, data
+from pipelines.report.banner import MIXED, SIMULATED, banner_for
+from pipelines.report.charts import build_figure, figure_texts, negative_bands, render_png
+from pipelines.report.data import ChartData, Window
+from pipelines.report.render import SPECS, build_report
+from pipelines.warehouse import Warehouse
+
+from .conftest import CRASH, DAYS, snapshot_frame
+
+WINDOW = Window(DAYS[0], DAYS[-1], None)
+SPEC = {s.slug: s for s in SPECS}
+
+
+def _volume_data(mode="simulated") -> ChartData:
+    frame = snapshot_frame(mode)
+    frame["trade_date"] = pd.to_datetime(frame["trade_date"])
+    extra = {"record_date": pd.Timestamp(CRASH), "record_usd": 10.5e9, "previous_record_date": None,
+             "previous_record_usd": None, "history_start": DAYS[0].isoformat()}
+    return ChartData(frame, list(frame["data_mode"]), DAYS[-1].isoformat(), extra=extra)
+
+
+def test_a_chart_is_a_png_of_fixed_size_with_title_units_source_and_as_of():
+    spec = SPEC["ibit_dollar_volume"]
+    chart = _volume_data()
+    png = render_png(spec, chart, WINDOW, banner_for(chart.modes))
+    with Image.open(io.BytesIO(png)) as img:
+        assert img.format == "PNG" and img.size == (1100, 600)
+    texts = figure_texts(build_figure(spec, chart, WINDOW, banner_for(chart.modes)))
+    assert spec.title in texts
+    assert any(spec.units in t and f"as of {DAYS[-1].isoformat()}" in t for t in texts)
+    assert any(t.startswith("Source: marts.fct_daily_snapshot_4pm_et") and "raw.daily_bars" in t for t in texts)
+    assert any("record US$10.5 bn" in t for t in texts)  # the record is marked
+
+
+def test_the_simulated_banner_is_on_the_image_itself_and_absent_on_real_data():
+    spec = SPEC["ibit_dollar_volume"]
+    simulated = figure_texts(build_figure(spec, _volume_data(), WINDOW, SIMULATED))
+    assert "SIMULATED DATA — not market data" in simulated
+    mixed = figure_texts(build_figure(spec, _volume_data("mixed"), WINDOW, MIXED))
+    assert any(t.startswith("MIXED simulated and real") for t in mixed)
+    real = _volume_data("real")
+    real_texts = figure_texts(build_figure(spec, real, WINDOW, banner_for(real.modes)))
+    assert not any("SIMULATED" in t or "MIXED" in t for t in real_texts)
+
+
+def test_rendering_is_deterministic():
+    spec = SPEC["ibit_dollar_volume"]
+    assert render_png(spec, _volume_data(), WINDOW, SIMULATED) == render_png(spec, _volume_data(), WINDOW, SIMULATED)
+
+
+def test_dollar_signs_in_text_are_not_mathtext():
+    spec = SPEC["dealer_gamma_by_strike"]
+    frame = pd.DataFrame({"strike": [60e3, 65e3, 70e3, 75e3], "gex_usd_per_1pct": [1e6, -5e6, -3e6, 2e6]})
+    chart = ChartData(frame, ["real"], "2026-02-05 16:00 ET", extra={"spot_usd": 66e3, "band": None})
+    png = render_png(spec, chart, WINDOW, None)  # units hold two "$": must not raise a mathtext error
+    texts = figure_texts(build_figure(spec, chart, WINDOW, None))
+    assert any("negative gamma band" in t and "65k–70k" in t for t in texts)
+    assert any("S0, equity convention" in t for t in texts)  # the sign convention is named
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    ("strikes", "gex", "expected"),
+    [
+        ([1, 2, 3, 4, 5], [1, -1, -2, 1, -0.5], [(2.0, 3.0, -3.0), (5.0, 5.0, -0.5)]),
+        ([1, 2, 3], [1, 2, 3], []),
+        ([1, 2], [-1, -1], [(1.0, 2.0, -2.0)]),
+    ],
+)
+def test_negative_bands_are_contiguous_runs_most_negative_first(strikes, gex, expected):
+    assert negative_bands(np.array(strikes, float), np.array(gex, float)) == expected
+
+
+def test_an_empty_table_gives_the_no_data_panel(marts_warehouse):
+    path = marts_warehouse({"fct_daily_snapshot_4pm_et": snapshot_frame().iloc[0:0]})
+    with Warehouse(path).reader() as con:
+        loaded = data.load_ibit_dollar_volume(con, WINDOW)
+        absent = data.load_cme_basis(con, WINDOW)
+    assert loaded.empty
+    assert loaded.reason == "no data for this chart (table marts.fct_daily_snapshot_4pm_et has no rows in the window)"
+    assert absent.reason.startswith("no data for this chart (table marts.fct_cme_basis does not exist yet")
+    texts = figure_texts(build_figure(SPEC["ibit_dollar_volume"], loaded, WINDOW, None))
+    assert loaded.reason in texts
+    assert SPEC["ibit_dollar_volume"].title in texts
+
+
+def test_the_report_of_a_warehouse_without_marts_has_every_chart_as_a_no_data_panel(tmp_path, marts_warehouse):
+    path = marts_warehouse({})
+    report = build_report(path, out_dir=tmp_path / "reports", around=CRASH)
+    assert [c.spec.slug for c in report.charts] == [s.slug for s in SPECS]
+    assert not any(c.has_data for c in report.charts)
+    assert all(c.path.is_file() for c in report.charts) and report.html_path.is_file()
+    assert report.banner is None and "SIMULATED" not in report.html
+    assert report.html.count("<figure") == len(SPECS)
+    assert report.html.count("does not exist yet") == len(SPECS)
+
+
+def test_the_report_reads_the_window_and_carries_the_banner(tmp_path, marts_warehouse):
+    path = marts_warehouse({"fct_daily_snapshot_4pm_et": snapshot_frame("simulated")})
+    report = build_report(path, out_dir=tmp_path / "reports", around=CRASH)
+    assert report.window.around == CRASH and report.window.start < CRASH < report.window.end
+    volume = report.charts[0]
+    assert volume.has_data and volume.banner == SIMULATED
+    assert volume.data.extra["record_date"] == pd.Timestamp(CRASH)
+    assert report.banner == SIMULATED
+    assert report.html.count("SIMULATED DATA — not market data") >= 2  # on the page and on the chart's section
+    assert "http://" not in report.html and "https://" not in report.html and "<script" not in report.html
+    assert report.html.count('src="data:image/png;base64,') == len(SPECS)
+
+
+def test_default_window_is_the_last_60_trading_days_of_the_daily_mart(marts_warehouse):
+    path = marts_warehouse({"fct_daily_snapshot_4pm_et": snapshot_frame()})
+    with Warehouse(path).reader() as con:
+        window = data.resolve_window(con)
+        around = data.resolve_window(con, around=date(2026, 2, 7))  # a Saturday
+    from pipelines.timeutils import trading_days
+
+    assert window.end == DAYS[-1] and len(trading_days(window.start, window.end)) == 60
+    days = trading_days(around.start, around.end)
+    assert len(days) == 60 and days[40] == date(2026, 2, 9)  # 40 sessions before, the rest after
+    assert charts.DayAxis(window).days[-1] == pd.Timestamp(DAYS[-1])
