@@ -6,10 +6,12 @@ import dagster as dg
 from pipelines.assets.archive import archive_assets
 from pipelines.assets.dbt import dbt_models, dbt_resource
 from pipelines.assets.raw import raw_assets, reference_tables
-from pipelines.automation import daily_partitions
+from pipelines.assets.report import report
+from pipelines.automation import daily_partitions, schedules, sensors
+from pipelines.checks.raw_checks import freshness_checks, raw_quality_checks
 from pipelines.resources import IngestSettings, WarehouseResource
 
-all_assets = [*archive_assets(), *raw_assets(), *reference_tables, dbt_models]
+all_assets = [*archive_assets(), *raw_assets(), *reference_tables, dbt_models, report]
 
 materialize_all = dg.define_asset_job(
     "materialize_all",
@@ -28,6 +30,9 @@ def resources() -> dict:
 
 defs = dg.Definitions(
     assets=all_assets,
+    asset_checks=[*raw_quality_checks, *freshness_checks],
     jobs=[materialize_all],
+    schedules=schedules,
+    sensors=sensors,
     resources=resources(),
 )
