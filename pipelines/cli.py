@@ -227,27 +227,6 @@ def _quiet_library_warnings() -> None:
         warnings.filterwarnings("ignore", category=category)
 
 
-def cmd_report(args) -> None:
-    from pipelines.config import paths_from_env
-    from pipelines.report import build_report
-    from pipelines.warehouse import WarehouseLocked
-
-    paths = paths_from_env()
-    try:
-        around = date.fromisoformat(args.around) if args.around else None
-    except ValueError:
-        _die(f"--around {args.around!r}: expected a date YYYY-MM-DD", 2)
-    try:
-        report = build_report(paths.warehouse, out_dir=paths.reports, around=around, n_trading_days=args.days)
-    except (WarehouseLocked, FileNotFoundError) as exc:
-        _die(str(exc))
-    if report.banner:
-        _say(report.banner.text)
-    for chart in report.charts:
-        _say(f"  {chart.path.name:32} {'as of ' + chart.data.as_of if chart.has_data else chart.data.reason}")
-    print(report.html_path)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="btcflows", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -286,11 +265,6 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--source")
     p.add_argument("--bad", action="store_true")
     p.set_defaults(func=cmd_archive)
-
-    p = sub.add_parser("report", help="render the charts (PNG) and the HTML report into <warehouse dir>/reports")
-    p.add_argument("--around", help="centre the window on this date (YYYY-MM-DD); default: the last trading days")
-    p.add_argument("--days", type=int, default=60, help="trading days in the window (default 60)")
-    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("report", help="render the charts (PNG) and the HTML report into <warehouse dir>/reports")
     p.add_argument("--around", help="centre the window on this date (YYYY-MM-DD); default: the last trading days")
