@@ -9,7 +9,7 @@ REAL_DATA ?= ../shared/data/feb2026
 REAL_WAREHOUSE ?= warehouse/feb2026.duckdb
 export PYTHONDONTWRITEBYTECODE
 
-.PHONY: install manifest demo demo-real test dev bench lint docs report clean
+.PHONY: install manifest demo demo-real test dev bench lint docs report clean chromium
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,14 +35,26 @@ demo-real: manifest
 	BTCFLOWS_WAREHOUSE=$(REAL_WAREHOUSE) $(BIN)/btcflows query \
 	  "select trade_date, data_mode, btc_usd_4pm, btc_usd_4pm_age_minutes, ibit_close, ibit_return, ibit_dollar_volume, ibit_flow_usd, total_etf_flow_usd, cme_front_basis_annualized, dvol from fct_daily_snapshot_4pm_et where trade_date between '2026-01-28' and '2026-02-10' order by 1"
 
-## install and run the test suite
-test: manifest
+## install and run the test suite (the browser test needs chromium: installed when absent)
+test: manifest chromium
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
 ## the Dagster UI on 127.0.0.1:3000 with a persistent instance under warehouse/
 dev: manifest
 	mkdir -p warehouse/dagster_home
 	DAGSTER_HOME=$(CURDIR)/warehouse/dagster_home $(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m pipelines.definitions
+
+## headless Chromium for the report's browser test (Debian's package), only when it is missing
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y chromium) || \
+	  echo "could not install chromium: the browser test will be skipped"
+
+## dbt docs of the warehouse in BTCFLOWS_WAREHOUSE (default warehouse/btcflows.duckdb) on http://127.0.0.1:8080
+DOCS_WAREHOUSE = $(abspath $(or $(BTCFLOWS_WAREHOUSE),warehouse/btcflows.duckdb))
+docs: manifest
+	@test -f $(DOCS_WAREHOUSE) || { echo "no warehouse at $(DOCS_WAREHOUSE): run make demo first"; exit 1; }
+	cd dbt_project && BTCFLOWS_WAREHOUSE=$(DOCS_WAREHOUSE) $(CURDIR)/$(BIN)/dbt docs generate --profiles-dir . --target-path target/docs
+	cd dbt_project && BTCFLOWS_WAREHOUSE=$(DOCS_WAREHOUSE) $(CURDIR)/$(BIN)/dbt docs serve --profiles-dir . --target-path target/docs --host 127.0.0.1 --port 8080 --no-browser
 
 bench: manifest
 	$(PY) benchmarks/run.py

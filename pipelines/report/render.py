@@ -161,9 +161,11 @@ def render_html(window: Window, rendered: list[RenderedChart], page_banner: Bann
         ]
         nodata = "" if c.has_data else f'<p class="nodata">{esc(c.data.reason or "no data for this chart")}</p>'
         sections.append(
-            f'<figure class="chart" id="{c.spec.slug}" data-chart="{c.spec.slug}" data-has-data="{str(c.has_data).lower()}">\n'
+            f'<figure class="chart" id="{c.spec.slug}" data-chart="{c.spec.slug}" data-has-data="{str(c.has_data).lower()}" '
+            f'data-banner="{c.banner.kind if c.banner else "none"}">\n'
             f"<h2>{esc(c.spec.title)}</h2>\n"
-            f"{_banner_html(c.banner, 'chart-banner')}\n{nodata}\n"
+            # the page banner already says it; a chart only repeats a banner that differs from the page's
+            f"{_banner_html(c.banner if c.banner != page_banner else None, 'chart-banner')}\n{nodata}\n"
             f'<img src="data:image/png;base64,{img}" alt="{esc(c.spec.title)}" width="1100" height="600">\n'
             f"<figcaption>{'<br>'.join(caption)}</figcaption>\n</figure>"
         )

@@ -13,7 +13,7 @@ from pipelines.report.data import ChartData, Window
 from pipelines.report.render import SPECS, build_report
 from pipelines.warehouse import Warehouse
 
-from .conftest import CRASH, DAYS, snapshot_frame
+from .marts import CRASH, DAYS, all_marts, snapshot_frame
 
 WINDOW = Window(DAYS[0], DAYS[-1], None)
 SPEC = {s.slug: s for s in SPECS}
@@ -111,7 +111,8 @@ def test_the_report_reads_the_window_and_carries_the_banner(tmp_path, marts_ware
     assert volume.has_data and volume.banner == SIMULATED
     assert volume.data.extra["record_date"] == pd.Timestamp(CRASH)
     assert report.banner == SIMULATED
-    assert report.html.count("SIMULATED DATA — not market data") >= 2  # on the page and on the chart's section
+    assert report.html.count("SIMULATED DATA — not market data") == 1  # once on the page (and on every PNG)
+    assert report.html.count('data-banner="simulated"') == 3  # volume, options and flows read the daily mart
     assert "http://" not in report.html and "https://" not in report.html and "<script" not in report.html
     assert report.html.count('src="data:image/png;base64,') == len(SPECS)
 
@@ -127,3 +128,16 @@ def test_default_window_is_the_last_60_trading_days_of_the_daily_mart(marts_ware
     days = trading_days(around.start, around.end)
     assert len(days) == 60 and days[40] == date(2026, 2, 9)  # 40 sessions before, the rest after
     assert charts.DayAxis(window).days[-1] == pd.Timestamp(DAYS[-1])
+
+
+def test_every_chart_draws_from_its_mart(tmp_path, marts_warehouse):
+    path = marts_warehouse(all_marts("real"))
+    report = build_report(path, out_dir=tmp_path / "reports", around=CRASH)
+    assert {c.spec.slug: c.data.reason for c in report.charts if not c.has_data} == {}
+    assert report.banner is None and all(c.banner is None for c in report.charts)
+    by_slug = {c.spec.slug: c for c in report.charts}
+    assert set(by_slug["rolling_correlations"].data.frame["peer"]) == {"IGV", "GLD", "QQQ"}
+    gamma = by_slug["dealer_gamma_by_strike"]
+    assert gamma.data.extra["band"] == (64e3, 71e3) and gamma.data.as_of == "2026-02-05 16:00 ET"
+    assert "S0, equity convention" in report.html  # the sign convention is named on the page
+    assert by_slug["etf_flows_vs_ibit_return"].data.frame["expected_flow_usd"].notna().all()
