@@ -65,17 +65,21 @@ def _shift_trading_days(day: date, n: int) -> date:
 def resolve_window(con: duckdb.DuckDBPyConnection, around: date | None = None,
                    n_trading_days: int = DEFAULT_TRADING_DAYS) -> Window:
     """Default: the last `n_trading_days` trading days of the daily mart. Around a date: two thirds
-    of the window before it, one third after."""
+    of the window before it, one third after. Either is cut to the days the daily mart covers (when it
+    covers any of them), so a short history is not drawn as mostly empty space."""
+    first = last = None
+    if table_exists(con, SNAPSHOT_MART):
+        first, last = con.execute(f"select min(trade_date), max(trade_date) from marts.{SNAPSHOT_MART}").fetchone()
     if around is not None:
         before = (n_trading_days * 2) // 3
         after = n_trading_days - before - 1
-        return Window(_shift_trading_days(around, -before), _shift_trading_days(around, after), around)
-    last = None
-    if table_exists(con, SNAPSHOT_MART):
-        last = con.execute(f"select max(trade_date) from marts.{SNAPSHOT_MART}").fetchone()[0]
-    if last is None:
-        last = _shift_trading_days(datetime.now(NEW_YORK).date(), 0)
-    return Window(_shift_trading_days(last, -(n_trading_days - 1)), last, None)
+        start, end = _shift_trading_days(around, -before), _shift_trading_days(around, after)
+    else:
+        end = last if last is not None else _shift_trading_days(datetime.now(NEW_YORK).date(), 0)
+        start = _shift_trading_days(end, -(n_trading_days - 1))
+    if first is not None and max(start, first) <= min(end, last):
+        start, end = max(start, first), min(end, last)
+    return Window(start, end, around)
 
 
 # -- helpers -----------------------------------------------------------------------------------

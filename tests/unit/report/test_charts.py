@@ -118,16 +118,34 @@ def test_the_report_reads_the_window_and_carries_the_banner(tmp_path, marts_ware
 
 
 def test_default_window_is_the_last_60_trading_days_of_the_daily_mart(marts_warehouse):
-    path = marts_warehouse({"fct_daily_snapshot_4pm_et": snapshot_frame()})
+    from pipelines.timeutils import trading_days
+
+    many = trading_days(date(2025, 6, 2), date(2026, 2, 13))
+    frame = pd.concat([snapshot_frame()] * (len(many) // len(DAYS) + 1), ignore_index=True).iloc[:len(many)]
+    frame["trade_date"] = many
+    path = marts_warehouse({"fct_daily_snapshot_4pm_et": frame})
     with Warehouse(path).reader() as con:
         window = data.resolve_window(con)
         around = data.resolve_window(con, around=date(2026, 2, 7))  # a Saturday
+    assert window.end == many[-1] and len(trading_days(window.start, window.end)) == 60
+    days = trading_days(around.start, around.end)
+    assert days[0] == _sessions_before(date(2026, 2, 9), 40) and days[-1] == many[-1]  # cut to the data's end
+    assert charts.DayAxis(window).days[-1] == pd.Timestamp(many[-1])
+
+
+def _sessions_before(day, n):
     from pipelines.timeutils import trading_days
 
-    assert window.end == DAYS[-1] and len(trading_days(window.start, window.end)) == 60
-    days = trading_days(around.start, around.end)
-    assert len(days) == 60 and days[40] == date(2026, 2, 9)  # 40 sessions before, the rest after
-    assert charts.DayAxis(window).days[-1] == pd.Timestamp(DAYS[-1])
+    return trading_days(date(2025, 1, 1), day)[-1 - n]
+
+
+def test_a_short_history_is_not_drawn_as_empty_space(marts_warehouse):
+    path = marts_warehouse({"fct_daily_snapshot_4pm_et": snapshot_frame()})
+    with Warehouse(path).reader() as con:
+        assert data.resolve_window(con) == Window(DAYS[0], DAYS[-1], None)
+        assert data.resolve_window(con, around=CRASH) == Window(DAYS[0], DAYS[-1], CRASH)
+        outside = data.resolve_window(con, around=date(2025, 6, 2))  # no data there: the window stays whole
+    assert outside.start < date(2025, 6, 2) < outside.end
 
 
 def test_every_chart_draws_from_its_mart(tmp_path, marts_warehouse):
