@@ -17,7 +17,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
@@ -88,8 +88,8 @@ class CheckOutcome:
     def summary(self) -> str:
         if self.passed:
             return f"raw.{self.dataset}: {self.expectations} expectations passed on {self.rows_checked} rows"
-        lines = [f"raw.{self.dataset}: {len(self.failures)} of {self.expectations} expectations failed "
-                 f"on {self.rows_checked} rows"]
+        lines = [(f"raw.{self.dataset}: {len(self.failures)} of {self.expectations} expectations failed "
+                 f"on {self.rows_checked} rows")]
         lines += [f"  {f.describe()}" for f in self.failures]
         return "\n".join(lines)
 
@@ -123,8 +123,8 @@ def expectation_suite(dataset: str, now: datetime | None = None, columns: list[s
 
     _batch_definition()  # GX builds suites only inside an active context
     ds = DATASETS[dataset]
-    now = now or datetime.now(timezone.utc)
-    latest = pd.Timestamp(now.astimezone(timezone.utc).replace(tzinfo=None) + FUTURE_SLACK)
+    now = now or datetime.now(UTC)
+    latest = pd.Timestamp(now.astimezone(UTC).replace(tzinfo=None) + FUTURE_SLACK)
     present = set(columns) if columns is not None else set(ds.column_names)
     suite = gx.ExpectationSuite(name=f"raw.{dataset}")
     add = suite.add_expectation
@@ -287,5 +287,5 @@ def _failure(ds: Dataset, frame: pd.DataFrame, r, max_rows: int) -> Failure:
 
 def suites_summary() -> dict[str, int]:
     """Number of expectations per dataset (for docs and a sanity test)."""
-    cols = lambda d: DATASETS[d].column_names + list(LINEAGE_COLUMNS)  # noqa: E731
+    cols = lambda d: DATASETS[d].column_names + list(LINEAGE_COLUMNS)
     return {d: len(expectation_suite(d, columns=cols(d)).expectations) for d in DATASETS}

@@ -101,8 +101,3 @@ def step_failures(result: dg.ExecuteInProcessResult) -> dict[str, str]:
             err = e.event_specific_data.error
             out[e.step_key] = err.message if err else ""
     return out
-
-
-def materialized_keys(result: dg.ExecuteInProcessResult) -> set:
-    return {m.asset_key for m in result.get_asset_materialization_events() and
-            [e.event_specific_data.materialization for e in result.get_asset_materialization_events()]}

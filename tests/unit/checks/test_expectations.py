@@ -1,7 +1,7 @@
 """The GX suites catch each kind of bad raw row and name it (expectation, column, keys); clean rows pass."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pandas as pd
 import pytest
@@ -10,7 +10,7 @@ from pipelines.checks.expectations import RETURN_COLUMN, suites_summary, validat
 from pipelines.datasets import DATASETS
 from pipelines.warehouse import add_lineage
 
-NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 D = date.fromisoformat
 TS = pd.Timestamp
 

@@ -7,13 +7,17 @@ import dagster as dg
 import duckdb
 import pytest
 
+from pipelines import sources
 from pipelines.archive import Archive
 from pipelines.automation import daily_partitions
 from pipelines.checks.raw_checks import (
-    CHECK_NAME, HOURLY_SOURCES, build_freshness_checks, build_raw_quality_checks, read_window,
+    CHECK_NAME,
+    HOURLY_SOURCES,
+    build_freshness_checks,
+    build_raw_quality_checks,
+    read_window,
 )
 from pipelines.datasets import DATASETS
-from pipelines import sources
 from pipelines.warehouse import Warehouse
 from tests.unit.checks import helpers as h
 
