@@ -231,7 +231,7 @@ def test_options_put_call_ratio_records_and_volume_z(marts):
             assert isnull(z), i
         else:
             assert z == pytest.approx((total[i] - prior.mean()) / prior.std(ddof=1), rel=1e-9), i
-    assert act["is_record_total"].iloc[12] == False  # noqa: E712  (a tie is not a record)
+    assert not isnull(act["is_record_total"].iloc[12]) and not act["is_record_total"].iloc[12]  # a tie is no record
     assert act["volume_z_60d"].iloc[20:].notna().sum() == 9  # day 20 has 19 prior totals (day 5 has none)
 
 
@@ -373,10 +373,9 @@ def test_ibit_return_z_and_tail_probability(marts):
 
 def test_normal_tail_macro_against_math_erf(marts):
     """The macro's SQL, compiled by dbt, evaluated over a grid of z and compared with math.erf."""
-    result = run_dbt(["compile", "--no-populate-cache", "--inline",
-                      "select z, {{ normal_cdf('z') }} as phi, {{ normal_two_sided_tail_prob('z') }} as tail "
-                      "from (select unnest(range(-800, 801)) / 100.0 as z)"],
-                     marts["_warehouse"], marts["_dir"])
+    inline = ("select z, {{ normal_cdf('z') }} as phi, {{ normal_two_sided_tail_prob('z') }} as tail "
+              "from (select unnest(range(-800, 801)) / 100.0 as z)")
+    result = run_dbt(["compile", "--no-populate-cache", "--inline", inline], marts["_warehouse"], marts["_dir"])
     assert result.returncode == 0, result.stdout[-3000:]
     sql = result.stdout[result.stdout.rindex("Compiled inline node is:") + len("Compiled inline node is:"):].strip()
     with duckdb.connect() as con:
@@ -387,7 +386,7 @@ def test_normal_tail_macro_against_math_erf(marts):
         assert phi == pytest.approx(0.5 * (1 + math.erf(z / math.sqrt(2))), abs=1e-12)
         assert tail == pytest.approx(1 - math.erf(abs(z) / math.sqrt(2)), abs=1e-12, rel=1e-7)
     # the 4 Feb multi-strategy day: z = 3.5 is a ~0.05% event
-    assert [t for z, _, t in rows if float(z) == 3.5][0] == pytest.approx(4.65e-4, rel=1e-3)
+    assert next(t for z, _, t in rows if float(z) == 3.5) == pytest.approx(4.65e-4, rel=1e-3)
 
 
 # -- signals ------------------------------------------------------------------------------------
@@ -515,7 +514,7 @@ def test_demo_crash_day_options_and_signals(marts, demo):
     assert reb["binance_oi_change_2d"] < -0.15 <= -0.02 <= reb["cme_oi_change_2d"]
     # rebound inflows came with a 6-point basis jump: hedged, so not "real unhedged demand"
     assert reb["total_etf_flow_usd"] > 250e6 and reb["cme_front_basis_change"] > 0.05
-    assert reb["inflow_without_basis_expansion"] == False  # noqa: E712
+    assert not isnull(reb["inflow_without_basis_expansion"]) and not reb["inflow_without_basis_expansion"]
     snap_df = marts["fct_daily_snapshot_4pm_et"].set_index("trade_date")
     assert snap_df.loc[CRASH, "ibit_return_z_60d"] < -3
     assert snap_df.loc[CRASH, "ibit_return_z_60d_tail_prob"] < 0.003
