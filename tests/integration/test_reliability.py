@@ -2,7 +2,6 @@
 a writer killed with SIGKILL mid-transaction leaves the warehouse as it was and the next run
 completes; read-only access during a write fails fast with WarehouseLocked (never hangs)."""
 
-import hashlib
 import os
 import signal
 import subprocess
@@ -14,7 +13,6 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
-import pandas as pd
 import pytest
 from dagster_dbt import DbtCliResource
 
@@ -23,30 +21,13 @@ from pipelines.checks.raw_checks import read_window
 from pipelines.resources import WarehouseResource
 from pipelines.warehouse import Warehouse, WarehouseLocked
 from tests.unit.checks import helpers as h
+from tests.unit.checks.helpers import table_hashes
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 START, END = date(2026, 2, 4), date(2026, 2, 6)
 SOURCES = ("farside", "yahoo", "coinbase", "cme-settlements", "occ-volume", "deribit-dvol", "binance-oi",
            "binance-funding", "ishares", "cftc-tff")
-
-
-def table_hashes(path: Path, schemas=("raw", "staging", "intermediate", "marts")) -> dict[str, tuple[int, str]]:
-    """(row count, content hash) per table, ignoring `_ingested_at` (the write time, by design)."""
-    out = {}
-    with Warehouse(path).reader() as con:
-        tables = con.execute(
-            "select table_schema, table_name from information_schema.tables where table_schema in "
-            f"({', '.join(repr(s) for s in schemas)}) and table_type = 'BASE TABLE' order by 1, 2").fetchall()
-        for schema, name in tables:
-            cols = [c for (c,) in con.execute(
-                "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
-                "order by ordinal_position", [schema, name]).fetchall() if c != "_ingested_at"]
-            df = con.execute(f"select {', '.join(repr(c).replace(chr(39), chr(34)) for c in cols)} "
-                             f"from {schema}.{name} order by all").df()
-            digest = hashlib.sha256(pd.util.hash_pandas_object(df, index=False).values.tobytes()).hexdigest()
-            out[f"{schema}.{name}"] = (len(df), digest)
-    return out
 
 
 @pytest.fixture(scope="module")

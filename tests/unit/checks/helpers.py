@@ -6,6 +6,7 @@ real parsers read them; a test may change the canonical rows first to plant bad 
 from __future__ import annotations
 
 import copy
+import hashlib
 import importlib
 from datetime import date
 from functools import lru_cache
@@ -98,6 +99,29 @@ def step_failures(result: dg.ExecuteInProcessResult) -> dict[str, str]:
     out = {}
     for e in result.all_events:
         if e.is_step_failure:
-            err = e.event_specific_data.error
-            out[e.step_key] = err.message if err else ""
+            err, parts = e.event_specific_data.error, []
+            while err is not None:  # the user's exception is the cause of Dagster's step error
+                parts.append(err.message)
+                err = err.cause
+            out[e.step_key] = "\n".join(parts)
+    return out
+
+
+def table_hashes(path: Path, schemas=("raw", "staging", "intermediate", "marts")) -> dict[str, tuple[int, str]]:
+    """(row count, content hash) per table, ignoring `_ingested_at` (the write time, by design)."""
+    out = {}
+    from pipelines.warehouse import Warehouse
+
+    with Warehouse(path).reader() as con:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables where table_schema in "
+            f"({', '.join(repr(s) for s in schemas)}) and table_type = 'BASE TABLE' order by 1, 2").fetchall()
+        for schema, name in tables:
+            cols = [c for (c,) in con.execute(
+                "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+                "order by ordinal_position", [schema, name]).fetchall() if c != "_ingested_at"]
+            df = con.execute(f"select {', '.join(repr(c).replace(chr(39), chr(34)) for c in cols)} "
+                             f"from {schema}.{name} order by all").df()
+            digest = hashlib.sha256(pd.util.hash_pandas_object(df, index=False).values.tobytes()).hexdigest()
+            out[f"{schema}.{name}"] = (len(df), digest)
     return out
