@@ -87,10 +87,11 @@ def cmd_demo(args) -> None:
 
     settings = IngestSettings(mode="demo", demo_seed=args.seed)
     start, end, crash = settings.demo_window
+    run_start, run_end = settings.demo_run_window
     paths = paths_from_env()
     _say(f"demo: simulated scenario (seed {args.seed}) {start}..{end}, crash day {crash}")
     _say(f"demo: warehouse {paths.warehouse}, archive {paths.archive}")
-    run_materialization("demo", start, end, demo_overrides={"demo_seed": args.seed})
+    run_materialization("demo", run_start, run_end, demo_overrides={"demo_seed": args.seed})
     with Warehouse(paths.warehouse).reader() as con:
         from datetime import timedelta
 

@@ -3,7 +3,7 @@ Configured from env (BTCFLOWS_WAREHOUSE, BTCFLOWS_ARCHIVE, BTCFLOWS_MODE, BTCFLO
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -61,5 +61,15 @@ class IngestSettings(dg.ConfigurableResource):
 
     @property
     def demo_window(self) -> tuple[date, date, date]:
+        """The simulated scenario's first and last day, and its crash day."""
         return (date.fromisoformat(self.demo_start), date.fromisoformat(self.demo_end),
                 date.fromisoformat(self.demo_crash_day))
+
+    @property
+    def demo_run_window(self) -> tuple[date, date]:
+        """The partitions a demo run archives and materializes: the scenario plus the days on which
+        its last trade dates are still being reported (flows on T+1, CFTC on the Friday)."""
+        from pipelines.demo.simulate import REPORTING_TAIL_DAYS
+
+        start, end, _ = self.demo_window
+        return start, end + timedelta(days=REPORTING_TAIL_DAYS)

@@ -45,7 +45,8 @@ def render_demo(source_name: str, archive, days: list[date], settings: IngestSet
         return None
     start, end, crash = settings.demo_window
     canonical = cached_scenario(settings.demo_seed, start, end, crash).canonical
-    return write_source_payloads(archive, canonical, source_name, [d for d in days if start <= d <= end])
+    first, last = settings.demo_run_window
+    return write_source_payloads(archive, canonical, source_name, [d for d in days if first <= d <= last])
 
 
 def build_archive_asset(source_name: str) -> dg.AssetsDefinition:

@@ -42,6 +42,9 @@ DEMO_SOURCES: tuple[str, ...] = (
     "cftc-tff",
 )
 DEFAULT_WINDOW = (DEFAULT_START, DEFAULT_END)
+# Days after the scenario's end on which its last trade dates are still reported (T+1 flows,
+# the CFTC release on the Friday after its Tuesday).
+REPORTING_TAIL_DAYS = 7
 
 # When a careful fetcher would ask for partition `day`: (days after `day`, New York wall time).
 # Flows appear the morning after the trade date (the Farside page of `day` shows T < day; iShares
@@ -145,7 +148,7 @@ def simulate(
     progress = on_progress or (lambda message: None)
     progress(f"demo: building scenario seed={seed} {start}..{end}, crash {crash_day}")
     scenario = build_scenario(seed=seed, start=start, end=end, crash_day=crash_day)
-    days = calendar_days(start, end)
+    days = calendar_days(start, end + timedelta(days=REPORTING_TAIL_DAYS))
     for name, renderer in load_renderers(sources).items():
         count = write_source_payloads(archive, scenario.canonical, name, days, renderer)
         progress(f"demo: {name}: {count} payloads")

@@ -27,7 +27,7 @@ def _run(monkeypatch, tmp, mode, archive):
 
     monkeypatch.setenv("BTCFLOWS_WAREHOUSE", str(tmp / "btcflows.duckdb"))
     monkeypatch.setenv("BTCFLOWS_ARCHIVE", str(archive))
-    start, end, _ = IngestSettings().demo_window
+    start, end = IngestSettings().demo_run_window
     run_materialization(mode, start, end)
     return Warehouse(tmp / "btcflows.duckdb")
 
