@@ -36,12 +36,14 @@ def run_materialization(mode: str, start: date, end: date, files_dir: str = "", 
     import dagster as dg
 
     from pipelines.config import paths_from_env
+    from pipelines.checks.raw_checks import raw_quality_checks
     from pipelines.definitions import all_assets, reference_tables, resources
     from pipelines.resources import IngestSettings
 
     res = resources()
     res["ingest"] = IngestSettings(mode=mode, files_dir=files_dir, allow_mixed=allow_mixed, **(demo_overrides or {}))
-    executable = [a for a in all_assets if not isinstance(a, dg.AssetSpec)]
+    # The raw quality checks are blocking: a failed one stops dbt (and the report) in this run.
+    executable = [a for a in all_assets if not isinstance(a, dg.AssetSpec)] + list(raw_quality_checks)
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     tags = {
         "dagster/asset_partition_range_start": start.isoformat(),
@@ -59,11 +61,16 @@ def run_materialization(mode: str, start: date, end: date, files_dir: str = "", 
             run_config={"loggers": {"console": {"config": {"log_level": os.environ.get("BTCFLOWS_LOG_LEVEL", "INFO")}}}},
         )
     failures = [e for e in result.all_events if e.is_step_failure]
-    if not result.success:
+    failed_checks = [c for c in result.get_asset_check_evaluations() if not c.passed]
+    for check in failed_checks:
+        _say(f"check {check.asset_key.to_user_string()}:{check.check_name} failed: "
+             f"{check.description or ''} {dict(check.metadata)}".strip())
+    if not result.success or failed_checks:
         for ev in failures:
             err = ev.event_specific_data.error
             _say(f"step {ev.step_key} failed: {err.message.strip() if err else ''}")
-        _die(f"materialization of {start}..{end} failed ({len(failures)} step(s)); nothing was written for the failed steps")
+        _die(f"materialization of {start}..{end} failed ({len(failures)} step(s), {len(failed_checks)} check(s)): "
+             "a failed ingest step wrote nothing for its window; steps downstream of a failure did not run")
     _say(f"materialized {start}..{end} in {time.monotonic() - t0:.1f}s")
     return result
 
