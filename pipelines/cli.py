@@ -24,7 +24,7 @@ def _say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def _die(msg: str, code: int = 1) -> "NoReturn":  # noqa: F821
+def _die(msg: str, code: int = 1) -> NoReturn:  # noqa: F821
     print(f"btcflows: {msg}", file=sys.stderr)
     raise SystemExit(code)
 
@@ -35,8 +35,8 @@ def run_materialization(mode: str, start: date, end: date, files_dir: str = "", 
     """Materialize archive -> raw -> dbt for [start, end] as one run (single-run backfill)."""
     import dagster as dg
 
-    from pipelines.config import paths_from_env
     from pipelines.checks.raw_checks import raw_quality_checks
+    from pipelines.config import paths_from_env
     from pipelines.definitions import all_assets, reference_tables, resources
     from pipelines.resources import IngestSettings
 
@@ -165,10 +165,10 @@ def cmd_parse(args) -> None:
 
 
 def cmd_query(args) -> None:
+    import duckdb
+
     from pipelines.config import paths_from_env
     from pipelines.warehouse import Warehouse, WarehouseLocked
-
-    import duckdb
 
     try:
         with Warehouse(paths_from_env().warehouse).reader() as con:
@@ -183,11 +183,10 @@ def cmd_query(args) -> None:
 
 
 def cmd_archive(args) -> None:
-    from pipelines.archive import Archive
+    from pipelines.archive import Archive, ArchiveError
     from pipelines.config import paths_from_env
     from pipelines.ingest import parse_payload
     from pipelines.sources.base import ParseError
-    from pipelines.archive import ArchiveError
 
     archive = Archive(paths_from_env().archive)
     bad = 0

@@ -67,7 +67,7 @@ class Dataset:
         return f"create table if not exists {table} (\n  " + ",\n  ".join(cols) + "\n)"
 
 
-def C(name, kind, required=True, unit="", nonnegative=False) -> Column:  # noqa: N802
+def C(name, kind, required=True, unit="", nonnegative=False) -> Column:
     return Column(name, kind, required, unit, nonnegative)
 
 

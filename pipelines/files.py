@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
@@ -114,7 +114,7 @@ def read_checked(path: Path, ds: Dataset) -> tuple[pd.DataFrame, list[str]]:
             continue
         text = raw[col.name].str.strip()
         empty = text == ""
-        where = lambda mask, what: problems.extend(  # noqa: E731
+        where = lambda mask, what: problems.extend(
             f"{path.name}: line {ln}: column {col.name!r}: {what} ({val!r})" for ln, val in zip(line[mask], text[mask])
         )
         if col.name in ds.key:  # other empty cells mean "unknown" (DATASETS.md)

@@ -22,7 +22,7 @@ class WarehouseResource(dg.ConfigurableResource):
     archive_path: str
 
     @classmethod
-    def from_env(cls) -> "WarehouseResource":
+    def from_env(cls) -> WarehouseResource:
         paths = paths_from_env()
         return cls(warehouse_path=str(paths.warehouse), archive_path=str(paths.archive))
 
@@ -53,7 +53,7 @@ class IngestSettings(dg.ConfigurableResource):
     allow_mixed: bool = False
 
     @classmethod
-    def from_env(cls) -> "IngestSettings":
+    def from_env(cls) -> IngestSettings:
         mode = os.environ.get("BTCFLOWS_MODE", "replay")
         if mode not in MODES:
             raise ValueError(f"BTCFLOWS_MODE={mode!r}: expected one of {', '.join(MODES)}")

@@ -1,12 +1,12 @@
 """The project's clock: the 16:00 New York snapshot instant and the NYSE trading calendar."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 NEW_YORK = ZoneInfo("America/New_York")
-UTC = timezone.utc
+UTC = UTC
 SNAPSHOT_LOCAL_TIME = time(16, 0)
 CALENDAR_START = date(2015, 1, 1)
 CALENDAR_END = date(2030, 12, 31)

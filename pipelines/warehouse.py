@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 import pandas as pd
 
 from pipelines.datasets import DATASETS, LINEAGE_COLUMNS, Dataset
-from pipelines.timeutils import CALENDAR_END, CALENDAR_START, calendar_days, is_trading_day, snapshot_instant, trading_day_set
+from pipelines.timeutils import (
+    CALENDAR_END,
+    CALENDAR_START,
+    calendar_days,
+    is_trading_day,
+    snapshot_instant,
+    trading_day_set,
+)
 
 RAW_SCHEMA = "raw"
 CALENDAR_TABLE = f"{RAW_SCHEMA}.nyse_calendar"
@@ -139,14 +146,14 @@ class Warehouse:
         start: date,
         end: date,
         allow_mixed: bool = False,
-    ) -> "WriteResult":
+    ) -> WriteResult:
         """Replace the rows of `dataset` whose partition lies in [start, end] by `rows`, in one
         transaction. `rows` carry the canonical columns plus lineage columns (`_ingested_at` is
         set here). When the window already holds exactly these rows, nothing is written."""
         ds = DATASETS[dataset]
         table = f"{RAW_SCHEMA}.{dataset}"
         rows = rows.loc[(rows["_partition"] >= start) & (rows["_partition"] <= end)].copy()
-        rows["_ingested_at"] = datetime.now(timezone.utc).replace(tzinfo=None)
+        rows["_ingested_at"] = datetime.now(UTC).replace(tzinfo=None)
         rows = rows[ds.column_names + list(LINEAGE_COLUMNS)]
         self.ensure_schema(con)
         if not allow_mixed and len(rows):
@@ -156,8 +163,8 @@ class Warehouse:
         try:
             con.register("incoming", rows)
             con.execute(f"create or replace temp table incoming_typed as select * from {table} limit 0")
-            con.execute(f"insert into incoming_typed select * from incoming")
-            window = f"_partition between ? and ?"
+            con.execute("insert into incoming_typed select * from incoming")
+            window = "_partition between ? and ?"
             changed = con.execute(
                 f"""select
                       (select count(*) from (select {compare_cols} from {table} where {window}

@@ -3,7 +3,8 @@ dbt tests surface as asset checks; sources map to the raw ingest assets (lineage
 
 import json
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets

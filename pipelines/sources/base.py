@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pandas as pd
 
@@ -23,7 +23,7 @@ class ParseError(Exception):
         fld = f" (field {self.field!r})" if self.field else ""
         return f"{self.source}: cannot parse payload{where}{fld}: {self.what}"
 
-    def with_file(self, file: str) -> "ParseError":
+    def with_file(self, file: str) -> ParseError:
         return ParseError(self.source, self.what, file=file, field=self.field)
 
 
@@ -82,7 +82,7 @@ def ms_to_utc(source: str, value, field: str) -> datetime:
         ms = int(str(value).strip())
     except (TypeError, ValueError):
         raise ParseError(source, f"not a millisecond timestamp: {value!r}", field=field) from None
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).replace(tzinfo=None)
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).replace(tzinfo=None)
 
 
 def s_to_utc(source: str, value, field: str) -> datetime:
@@ -90,7 +90,7 @@ def s_to_utc(source: str, value, field: str) -> datetime:
         s = int(value)
     except (TypeError, ValueError):
         raise ParseError(source, f"not a second timestamp: {value!r}", field=field) from None
-    return datetime.fromtimestamp(s, tz=timezone.utc).replace(tzinfo=None)
+    return datetime.fromtimestamp(s, tz=UTC).replace(tzinfo=None)
 
 
 def partition_date(meta: PayloadMeta) -> date | None:
