@@ -21,7 +21,7 @@ TRADING_DATE_DATASETS = ("etf_flows", "etf_fund_daily", "futures_daily", "option
 
 
 def _crypto_symbol(symbol) -> bool:
-    return isinstance(symbol, str) and (symbol.endswith("-USD") or symbol.endswith("USDT"))
+    return isinstance(symbol, str) and symbol.endswith(("-USD", "USDT"))
 
 
 def non_trading_day_rows(dataset: str, rows: pd.DataFrame) -> int:

@@ -6,7 +6,6 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 NEW_YORK = ZoneInfo("America/New_York")
-UTC = UTC
 SNAPSHOT_LOCAL_TIME = time(16, 0)
 CALENDAR_START = date(2015, 1, 1)
 CALENDAR_END = date(2030, 12, 31)
