@@ -61,6 +61,8 @@ def test_each_schedule_requests_its_partition(instance, name, at, partition):
     assert request.partition_key == partition
     assert partition in daily_partitions.get_partition_keys(current_time=at)
     assert request.run_config == {"resources": {"ingest": {"config": {"mode": "live"}}}}
+    resolved = dg.validate_run_config(REPO.get_job(schedule.job_name), request.run_config)
+    assert resolved["resources"]["ingest"]["config"]["mode"] == "live"  # the scheduled run fetches
 
 
 def test_schedule_jobs_select_their_sources_archive_and_raw_assets():
