@@ -50,7 +50,7 @@ def charts_markdown(report) -> str:
             parts.append(f"**{chart.banner.text}**")
         if not chart.has_data:
             parts.append(f"_{chart.data.reason}_")
-        parts.append(f"Units: {chart.spec.units} · as of {chart.data.as_of or 'no data'} · source: {chart.spec.source}")
+        parts.append(f"Units: {chart.spec.units} · as of {chart.data.as_of or 'no data'} · source: {chart.data.extra.get('source') or chart.spec.source}")
         parts.append(f"![{chart.spec.title}](data:image/png;base64,{base64.b64encode(thumbnail(chart.png)).decode('ascii')})")
     return "\n\n".join(parts)
 

@@ -269,7 +269,7 @@ def _frame(fig: Figure, spec: ChartSpec, data: ChartData, window: Window, banner
     as_of = f"as of {data.as_of}" if data.as_of else "as of: no data"
     fig.text(0.04, 0.835, f"{spec.units}   ·   {as_of}", fontsize=9.5, va="bottom", color="#333333")
     fig.text(0.96, 0.02, f"window {window.label()}, NYSE trading days", fontsize=8, color="#555555", ha="right")
-    fig.text(0.04, 0.055, f"Source: {spec.source}", fontsize=8, color="#333333", wrap=True)
+    fig.text(0.04, 0.055, f"Source: {data.extra.get('source') or spec.source}", fontsize=8, color="#333333")
     fig.text(0.04, 0.02, f"Backs EVENT.md: {spec.event_link}", fontsize=8, color="#555555")
 
 

@@ -176,7 +176,7 @@ def load_ibit_options(con, window: Window) -> ChartData:
         total = df["ibit_put_contracts"].fillna(0) + df["ibit_call_contracts"].fillna(0)
         df["is_record_total"] = total > total.cummax().shift(1).fillna(-1)
         df.loc[df.index[0], "is_record_total"] = False  # the first day shown is no record by itself
-    return ChartData(df, _modes(df), _as_of(df), extra={"table": table})
+    return ChartData(df, _modes(df), _as_of(df), extra={"table": table, "source": f"marts.{table} ← raw.options_volume (occ-volume)"})
 
 
 BASIS_TENORS = ("front", "30d", "60d", "90d", "120d")

@@ -155,7 +155,7 @@ def render_html(window: Window, rendered: list[RenderedChart], page_banner: Bann
         caption = [
             f"<b>Units:</b> {esc(c.spec.units)}",
             f"<b>As of:</b> {esc(c.data.as_of or 'no data')}",
-            f"<b>Source:</b> {esc(c.spec.source)}",
+            f"<b>Source:</b> {esc(c.data.extra.get('source') or c.spec.source)}",
             f"<b>Backs EVENT.md:</b> {esc(c.spec.event_link)}",
             *[esc(n) for n in c.data.notes],
         ]
