@@ -147,6 +147,13 @@ def draw_cme_basis(ax, data: ChartData, window: Window) -> None:
     axis.dress(ax)
     ax.axhline(0, color="#888888", linewidth=0.8)
     ax.set_ylabel("annualized basis, % a year")
+    rolled = df[(df["tenor"] == "front") & df["is_rolled_series"].fillna(False).astype(bool)]
+    if len(rolled):
+        ax.plot(axis.x(rolled["trade_date"]), rolled["basis_annualized"] * 100, linestyle="none", marker="s",
+                markersize=5, markerfacecolor="none", markeredgecolor="#7f8c8d")
+        ax.text(0.99, 0.97, f"square = front from the rolled continuous series\n({len(rolled)} days): approximate near rolls",
+                transform=ax.transAxes, ha="right", va="top", fontsize=8, color="#555555",
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85})
     ax.legend(loc="upper left", fontsize=9, frameon=False, ncol=5, title="tenor (open circle = extrapolated)",
               title_fontsize=8)
 

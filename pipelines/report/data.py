@@ -183,8 +183,9 @@ BASIS_TENORS = ("front", "30d", "60d", "90d", "120d")
 
 
 def load_cme_basis(con, window: Window) -> ChartData:
-    df, missing = _read(con, "fct_cme_basis", """
-        select trade_date, tenor, basis_annualized, is_extrapolated, data_mode
+    rolled = "is_rolled_series" if "is_rolled_series" in table_columns(con, "fct_cme_basis") else "false"
+    df, missing = _read(con, "fct_cme_basis", f"""
+        select trade_date, tenor, basis_annualized, is_extrapolated, {rolled} as is_rolled_series, data_mode
         from marts.fct_cme_basis
         where trade_date between ? and ? and basis_annualized is not null
         order by trade_date, tenor""", [window.start, window.end])
