@@ -8,7 +8,7 @@ import dagster as dg
 
 from pipelines import sources
 from pipelines.archive import PayloadMeta
-from pipelines.automation import daily_partitions, partition_window
+from pipelines.automation import partition_window
 from pipelines.resources import IngestSettings, WarehouseResource
 from pipelines.sources.http import HttpClient
 from pipelines.timeutils import NEW_YORK, UTC, calendar_days
@@ -54,8 +54,6 @@ def build_archive_asset(source_name: str) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=["archive", source_name],
-        partitions_def=daily_partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
         group_name="archive",
         kinds={"file"},
         description=(module.__doc__ or source_name).strip().splitlines()[0],

@@ -9,7 +9,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from pipelines.automation import DUCKDB_POOL, daily_partitions, partition_window, window_vars
+from pipelines.automation import DUCKDB_POOL, partition_window, window_vars
 from pipelines.config import DBT_PROJECT_DIR
 from pipelines.dbt_manifest import ensure_manifest
 from pipelines.resources import WarehouseResource
@@ -28,8 +28,6 @@ class Translator(DagsterDbtTranslator):
 @dbt_assets(
     manifest=MANIFEST_PATH,
     dagster_dbt_translator=Translator(),
-    partitions_def=daily_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
     pool=DUCKDB_POOL,
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):

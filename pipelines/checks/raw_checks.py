@@ -1,7 +1,7 @@
 """Blocking Dagster asset checks on the raw tables (the GX suites of expectations.py), and
 freshness checks on the sources.
 
-`raw_quality_checks`: one blocking check per `raw/<dataset>`, partitioned like the asset. It reads
+`raw_quality_checks`: one blocking check per `raw/<dataset>`, run once per run. It reads
 the run's partition window of `raw.<dataset>` read-only (after the asset's writer has closed: the
 check runs in the same "duckdb" pool, so no writer of this code location is open meanwhile), runs
 the suite, and on failure names the failing rows in its metadata. Severity ERROR + blocking: dbt
@@ -18,7 +18,7 @@ import dagster as dg
 import pandas as pd
 
 from pipelines import sources
-from pipelines.automation import DUCKDB_POOL, TIMEZONE, daily_partitions
+from pipelines.automation import DUCKDB_POOL, TIMEZONE, partition_window
 from pipelines.datasets import DATASETS, LINEAGE_COLUMNS
 from pipelines.resources import WarehouseResource
 from pipelines.warehouse import RAW_SCHEMA, Warehouse, WarehouseLocked
@@ -102,7 +102,6 @@ def build_raw_check(dataset: str) -> dg.AssetChecksDefinition:
         asset=dg.AssetKey(["raw", dataset]),
         name=CHECK_NAME,
         blocking=True,
-        partitions_def=daily_partitions,
         pool=DUCKDB_POOL,
         description=(f"Great Expectations suite on the run's window of raw.{dataset}: types, key "
                      f"({', '.join(ds.key)}) unique and not null, allowed values, non-negative columns, "
@@ -111,8 +110,7 @@ def build_raw_check(dataset: str) -> dg.AssetChecksDefinition:
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         from pipelines.checks.expectations import validate
 
-        keys = context.partition_key_range
-        start, end = date.fromisoformat(keys.start), date.fromisoformat(keys.end)
+        start, end = partition_window(context)
         frame, history = read_window(warehouse.warehouse, dataset, start, end)
         outcome = validate(dataset, frame, history=history)
         if outcome.passed:

@@ -14,7 +14,7 @@ from pipelines import archive as archive_module
 from pipelines import sources
 from pipelines.archive import Archive
 from pipelines.datasets import DATASETS
-from pipelines.demo.simulate import DEMO_SOURCES, fetched_at, simulate
+from pipelines.demo.simulate import REPORTING_TAIL_DAYS, DEMO_SOURCES, fetched_at, simulate
 from pipelines.sources import SOURCE_MODULES
 from pipelines.timeutils import NEW_YORK
 
@@ -85,7 +85,8 @@ def test_payloads_are_marked_simulated_with_their_partition_and_fetch_time(simul
     for p in payloads:
         assert p.meta.mode == "simulated"
         day = date.fromisoformat(p.meta.partition)
-        assert WINDOW["start"] <= day <= WINDOW["end"]
+        # the scenario's days, then the reporting tail (its last trade dates reported T+1 / Friday)
+        assert WINDOW["start"] <= day <= WINDOW["end"] + timedelta(days=REPORTING_TAIL_DAYS)
         assert p.meta.fetched_at == fetched_at(p.meta.source, day)
         assert p.path.suffix == "." + p.path.name.split(".", 1)[1]
         p.read()  # the sha256 in the meta matches the bytes
