@@ -75,14 +75,33 @@ def run_materialization(mode: str, start: date, end: date, files_dir: str = "", 
     return result
 
 
+PERCENT_COLUMNS = ("btc_return", "ibit_return", "cme_front_basis_annualized")
+MILLIONS_COLUMNS = ("ibit_dollar_volume", "ibit_flow_usd", "total_etf_flow_usd", "binance_open_interest_usd")
+
+
+def readable(df):
+    """The crash-window frame for a terminal: percentages, US$ millions, whole contracts."""
+    out = df.copy()
+    for col in out.columns:
+        if col in PERCENT_COLUMNS:
+            out[col] = (out[col] * 100).round(2)
+        elif col in MILLIONS_COLUMNS:
+            out[col] = (out[col] / 1e6).round(1)
+        elif col.endswith("_contracts") or col.endswith("open_interest"):
+            out[col] = out[col].round(0).astype("Int64")
+        elif out[col].dtype.kind == "f":
+            out[col] = out[col].round(2)
+    return out.rename(columns={c: c + "_pct" for c in PERCENT_COLUMNS if c in out}
+                      | {c: c.replace("_usd", "") + "_usd_m" for c in MILLIONS_COLUMNS if c in out})
+
+
 def print_frame(df, as_csv: bool = False) -> None:
     import pandas as pd
 
     if as_csv:
         df.to_csv(sys.stdout, index=False)
         return
-    with pd.option_context("display.max_rows", 500, "display.max_columns", 50, "display.width", 250,
-                           "display.float_format", "{:,.4f}".format):
+    with pd.option_context("display.max_rows", 500, "display.max_columns", 60, "display.width", 250):
         print(df.to_string(index=False) if len(df) else "(no rows)")
 
 
@@ -103,8 +122,10 @@ def cmd_demo(args) -> None:
         from datetime import timedelta
 
         df = con.execute(CRASH_WINDOW_SQL, [crash - timedelta(days=7), crash + timedelta(days=5)]).df()
-    print(f"SIMULATED DATA — crash window of marts.fct_daily_snapshot_4pm_et (seed {args.seed}):")
-    print_frame(df)
+    print(f"SIMULATED DATA (seed {args.seed}) — crash window of marts.fct_daily_snapshot_4pm_et, "
+          "4 pm New York; returns and basis in %, money in US$ m")
+    print_frame(readable(df))
+    print(f"\nEvery table: {paths.warehouse} (btcflows query \"select ...\"); report: {paths.reports / 'report.html'}")
 
 
 def cmd_materialize(args) -> None:
