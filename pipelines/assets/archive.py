@@ -24,8 +24,9 @@ def fetch_live(source_name: str, archive, days: list[date], log) -> int:
     written = 0
     with HttpClient(source_name, rate_per_second=getattr(module, "RATE_PER_SECOND", 1.0)) as client:
         for day in days:
-            if getattr(module, "SNAPSHOT", False) and day != today:
-                log.warning(f"{source_name} keeps no history for {day}: only today's partition can be fetched")
+            if getattr(module, "LIVE_STATE_ONLY", False) and day != today:
+                log.warning(f"{source_name} serves only its current state: partition {day} cannot be fetched "
+                            "now (its daily schedule snapshots it on the day)")
                 continue
             for f in module.fetch(client, day):
                 meta = PayloadMeta(source=source_name, endpoint=f.endpoint, url=f.url, params=f.params,

@@ -7,6 +7,9 @@ Each module defines:
     EXT: str                  file extension of its payloads
     RATE_PER_SECOND: float    polite request rate
     SNAPSHOT: bool            True when the upstream keeps little history (fetch daily or lose it)
+    LIVE_STATE_ONLY: bool     (optional) True when it serves only its current state (no past days)
+    LOOKAHEAD_DAYS: int       (optional) how long after a row's date a payload may still carry it
+    dataset_for(meta)         (optional) the dataset a payload holds, read from its request
     parse(payload: bytes, meta: PayloadMeta) -> Parsed
     fetch(client: HttpClient, day: date) -> list[Fetched]
 """

@@ -26,6 +26,7 @@ DATASETS = ("option_chain_snapshot",)
 EXT = "json"
 RATE_PER_SECOND = 1.0
 SNAPSHOT = True
+LIVE_STATE_ONLY = True  # the chain as it is now: a past partition cannot be fetched
 ENDPOINTS = {
     "get_book_summary_by_currency": "https://www.deribit.com/api/v2/public/get_book_summary_by_currency",
 }

@@ -1,3 +1,5 @@
+-- Attached to fct_cme_basis as its Dagster asset check (the test reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_cme_basis'}}}) }}
 -- A straddled constant-maturity basis is a linear interpolation: it lies between its two contracts'
 -- total basis (from the per-contract mart); the front row is the front contract's own basis.
 with basis as (

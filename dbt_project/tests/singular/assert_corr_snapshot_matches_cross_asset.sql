@@ -1,3 +1,5 @@
+-- Attached to fct_cross_asset as its Dagster asset check (the test reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_cross_asset'}}}) }}
 {#- The daily snapshot's corr_20d_<peer> columns are fct_cross_asset's corr_20d, day by day. -#}
 {%- set peers = ['IGV', 'GLD', 'QQQ'] -%}
 select snapshot.trade_date, cross_asset.peer

@@ -1,3 +1,5 @@
+-- Attached to fct_dealer_gamma_summary as its Dagster asset check (the test reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_dealer_gamma_summary'}}}) }}
 {#- The summary's S0 and S1 totals are the sums of fct_dealer_gamma, and the zero-gamma grid's
     unshifted point (spot_shift = 0) reproduces the S0 total: one formula, three places. -#}
 with by_strike as (

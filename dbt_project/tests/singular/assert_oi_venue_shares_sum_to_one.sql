@@ -1,3 +1,5 @@
+-- Attached to fct_open_interest_4pm_et as its Dagster asset check (the test reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_open_interest_4pm_et'}}}) }}
 -- On every day with any USD open interest, the venues' shares of the total add up to 1;
 -- and no row sits on a day NYSE was closed.
 select trade_date

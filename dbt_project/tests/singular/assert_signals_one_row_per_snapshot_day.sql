@@ -1,3 +1,5 @@
+-- Attached to fct_signals as its Dagster asset check (the test reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_signals'}}}) }}
 {#- fct_signals has exactly the daily snapshot's trading days, and a fired rule shows its evidence. -#}
 select coalesce(signals.trade_date, snapshot.trade_date) as trade_date
 from {{ ref('fct_signals') }} as signals

@@ -1,3 +1,5 @@
+-- Attached to fct_daily_snapshot_4pm_et as its Dagster asset check (the test reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_daily_snapshot_4pm_et'}}}) }}
 -- Returns are computed between consecutive rows, so a missing trading day would silently span two days.
 with bounds as (
     select min(trade_date) as first_day, max(trade_date) as last_day
