@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from pipelines.warehouse import calendar_frame  # noqa: E402
+from pipelines.warehouse import calendar_frame
 
 VENUES = ("coinbase", "kraken", "bitstamp")
 MAX_AGE_MINUTES = 120
