@@ -30,11 +30,16 @@ def _die(msg: str, code: int = 1) -> NoReturn:  # noqa: F821
 
 
 # -- materialization ------------------------------------------------------------------------
+# Windows longer than this run as one bulk run with unpartitioned raw assets (same code and rows);
+# shorter ones record a Dagster materialization per daily partition.
+BULK_RUN_MIN_DAYS = 31
+
 def run_materialization(mode: str, start: date, end: date, files_dir: str = "", allow_mixed: bool = False,
                         demo_overrides: dict | None = None, selection=None):
     """Materialize archive -> raw -> dbt for [start, end] as one run (single-run backfill)."""
     import dagster as dg
 
+    from pipelines.assets.raw import bulk_raw_assets
     from pipelines.checks.raw_checks import raw_quality_checks
     from pipelines.config import paths_from_env
     from pipelines.definitions import all_assets, reference_tables, resources
@@ -44,6 +49,12 @@ def run_materialization(mode: str, start: date, end: date, files_dir: str = "", 
     res["ingest"] = IngestSettings(mode=mode, files_dir=files_dir, allow_mixed=allow_mixed, **(demo_overrides or {}))
     # The raw quality checks are blocking: a failed one stops dbt (and the report) in this run.
     executable = [a for a in all_assets if not isinstance(a, dg.AssetSpec)] + list(raw_quality_checks)
+    bulk = (end - start).days + 1 > BULK_RUN_MIN_DAYS
+    if bulk:
+        # Same assets and code, without Dagster's per-partition records (see bulk_raw_assets).
+        bulk_keys = {a.key for a in bulk_raw_assets()}
+        executable = [a for a in executable if not (isinstance(a, dg.AssetsDefinition) and a.is_materializable
+                                                    and set(a.keys) & bulk_keys)] + bulk_raw_assets()
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     tags = {
         "dagster/asset_partition_range_start": start.isoformat(),
@@ -51,7 +62,7 @@ def run_materialization(mode: str, start: date, end: date, files_dir: str = "", 
     }
     log_path = paths_from_env().warehouse.parent / "logs" / "last_run.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    _say(f"run {start}..{end} (mode {mode}); dbt's full log: {log_path}")
+    _say(f"run {start}..{end} (mode {mode}{', one bulk run' if bulk else ''}); dbt's full log: {log_path}")
     t0 = time.monotonic()
     # dagster-dbt echoes every dbt event on stdout; keep stdout for results and send those to a file.
     with open(log_path, "w") as dbt_log, contextlib.redirect_stdout(dbt_log):
@@ -61,10 +72,15 @@ def run_materialization(mode: str, start: date, end: date, files_dir: str = "", 
             run_config={"loggers": {"console": {"config": {"log_level": os.environ.get("BTCFLOWS_LOG_LEVEL", "INFO")}}}},
         )
     failures = [e for e in result.all_events if e.is_step_failure]
-    failed_checks = [c for c in result.get_asset_check_evaluations() if not c.passed]
-    for check in failed_checks:
-        _say(f"check {check.asset_key.to_user_string()}:{check.check_name} failed: "
-             f"{check.description or ''} {dict(check.metadata)}".strip())
+    failed_checks = []
+    for check in result.get_asset_check_evaluations():
+        if check.passed:
+            continue
+        blocking = check.severity == dg.AssetCheckSeverity.ERROR
+        failed_checks += [check] if blocking else []
+        rows = check.metadata.get("dagster_dbt/failed_row_count") or check.metadata.get("failing_row_count")
+        _say(f"check {check.asset_key.to_user_string()}:{check.check_name} "
+             f"{'FAILED' if blocking else 'warns'}" + (f" ({rows.value} row(s))" if rows is not None else ""))
     if not result.success or failed_checks:
         for ev in failures:
             err = ev.event_specific_data.error

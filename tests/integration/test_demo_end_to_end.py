@@ -77,7 +77,7 @@ def test_crash_day_story(demo_runs):
     from pipelines.resources import IngestSettings
 
     _, _, crash = IngestSettings().demo_window
-    day = got.loc[pd.Timestamp(crash).date()]
+    day = got.loc[pd.Timestamp(crash)]
     assert -0.14 <= day["ibit_return"] <= -0.12
     assert day["ibit_dollar_volume"] == got["ibit_dollar_volume"].max()
     assert day["ibit_put_contracts"] > day["ibit_call_contracts"]
