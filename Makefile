@@ -46,7 +46,7 @@ dev: manifest
 
 ## headless Chromium for the report's browser test (Debian's package), only when it is missing
 chromium:
-	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y chromium) || \
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || \
 	  echo "could not install chromium: the browser test will be skipped"
 
 ## dbt docs of the warehouse in BTCFLOWS_WAREHOUSE (default warehouse/btcflows.duckdb) on http://127.0.0.1:8080
