@@ -1,0 +1,68 @@
+"""The `btcflows` command: parse prints canonical CSV or one clear line; query is read-only."""
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.cli import main
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def run(argv, capsys):
+    code = 0
+    try:
+        main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_parse_prints_canonical_rows_as_csv(capsys):
+    code, out, _ = run(["parse", "farside", str(FIXTURES / "farside" / "farside_negative_and_dash.html"),
+                        "--partition", "2024-01-17"], capsys)
+    assert code == 0
+    header, *rows = out.strip().splitlines()
+    assert header == "trade_date,ticker,flow_usd,source,reported_date"
+    assert "2024-01-11,GBTC,-90200000.0,farside,2024-01-17" in rows  # '(90.2)' US$m
+    assert "2024-01-12,FBTC,0.0,farside,2024-01-17" in rows  # a reported zero stays 0.0
+    assert "2024-01-11,BTC,,farside,2024-01-17" in rows  # '-' (no figure) stays empty
+
+
+@pytest.mark.parametrize("source, fixture", [
+    ("farside", "farside/farside_challenge_page.html"),
+    ("occ-volume", "occ-volume/occ_not_yet_published.txt"),
+    ("yahoo", "yahoo/yahoo_error_not_found.json"),
+    ("binance-oi", "binance-oi/binance_oi_html_block.json"),
+])
+def test_parse_of_a_malformed_payload_is_one_line_naming_source_and_file(capsys, source, fixture):
+    path = FIXTURES / fixture
+    code, out, err = run(["parse", source, str(path)], capsys)
+    assert code == 1 and out == ""
+    lines = [line for line in err.strip().splitlines() if line]
+    assert len(lines) == 1
+    assert lines[0].startswith(f"btcflows: {source}: ") and str(path) in lines[0]
+
+
+def test_parse_of_an_unknown_source_names_the_known_ones(capsys):
+    code, _, err = run(["parse", "nosuch", str(FIXTURES / "farside" / "farside_bad_date.html")], capsys)
+    assert code == 2 and "farside" in err
+
+
+def test_query_is_read_only_and_prints_csv(tmp_path, monkeypatch, capsys):
+    db = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("create schema marts; create table marts.t as select 1 as x")
+    con.close()
+    monkeypatch.setenv("BTCFLOWS_WAREHOUSE", str(db))
+    code, out, _ = run(["query", "select x from t", "--csv"], capsys)
+    assert code == 0 and out.splitlines() == ["x", "1"]
+    code, _, err = run(["query", "create table marts.u (y int)"], capsys)
+    assert code == 1 and "read-only" in err
+
+
+def test_query_without_a_warehouse_says_what_to_run(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("BTCFLOWS_WAREHOUSE", str(tmp_path / "absent.duckdb"))
+    code, _, err = run(["query", "select 1"], capsys)
+    assert code == 1 and "btcflows demo" in err
