@@ -6,10 +6,12 @@ import contextlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from pipelines.datasets import DATASETS, LINEAGE_COLUMNS, Dataset
@@ -230,15 +232,19 @@ def add_lineage(rows: pd.DataFrame, ds: Dataset, source: str, mode: str, sha256:
     out = rows.copy()
     col = out[ds.date_column]
     if ds.is_instant:
-        ts = pd.to_datetime(col, utc=True)
-        part = ts.dt.tz_convert(NEW_YORK).dt.date
+        days = pd.to_datetime(col, utc=True).dt.tz_convert(NEW_YORK).dt.tz_localize(None).dt.normalize()
     else:
-        part = pd.to_datetime(col).dt.date
+        days = pd.to_datetime(col)
+    day_numbers = days.to_numpy().astype("datetime64[D]")
     out["_source"] = source
     out["_mode"] = mode
     out["_payload_sha256"] = sha256
     out["_ingested_at"] = pd.NaT
-    out["_partition"] = part
-    out["_partition"] = part.where(part.notna(), None)
-    out["_is_trading_day"] = part.isin(trading_day_set())
+    out["_partition"] = days.dt.date.where(days.notna(), None)
+    out["_is_trading_day"] = np.isin(day_numbers, _trading_day_numbers())
     return out
+
+
+@lru_cache(maxsize=1)
+def _trading_day_numbers() -> np.ndarray:
+    return np.array(sorted(trading_day_set()), dtype="datetime64[D]")
