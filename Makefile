@@ -37,7 +37,7 @@ demo-real: manifest
 
 ## install and run the test suite (the browser test needs chromium: installed when absent)
 test: manifest chromium
-	$(PY) -m pytest -q -n 2 --dist loadfile
+	$(PY) -m pytest -q -n 2 --dist loadfile --durations=15
 
 ## the Dagster UI on 127.0.0.1:3000 with a persistent instance under warehouse/
 dev: manifest
