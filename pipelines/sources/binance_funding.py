@@ -8,12 +8,11 @@ the settlement, so it is cut to the second (as in the project's real data); `mar
 """
 from __future__ import annotations
 
-import json
 from datetime import date
 
 from pipelines.archive import PayloadMeta
 from pipelines.sources.base import Fetched, Parsed, ParseError, frame, ms_to_utc, to_float
-from pipelines.sources.binance_oi import binance_json_page, new_york_day_ms
+from pipelines.sources.binance_common import fetch_day_pages, parse_list_body
 from pipelines.sources.http import HttpClient
 
 NAME = "binance-funding"
@@ -29,14 +28,7 @@ DATASET = "funding_rates"
 
 
 def parse(payload: bytes, meta: PayloadMeta) -> Parsed:
-    try:
-        body = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ParseError(NAME, f"not JSON: {exc}") from None
-    if isinstance(body, dict) and "code" in body:
-        raise ParseError(NAME, f"Binance error {body.get('code')}: {body.get('msg')}", field="code")
-    if not isinstance(body, list):
-        raise ParseError(NAME, f"expected a JSON list of rows, got {type(body).__name__}")
+    body = parse_list_body(NAME, payload)
     default_symbol = (meta.params or {}).get("symbol", SYMBOL)
     by_key: dict = {}
     for i, row in enumerate(body):
@@ -56,16 +48,5 @@ def parse(payload: bytes, meta: PayloadMeta) -> Parsed:
 
 
 def fetch(client: HttpClient, day: date) -> list[Fetched]:
-    url = ENDPOINTS["fundingRate"]
-    start_ms, end_ms = new_york_day_ms(day)
-    out = []
-    while start_ms <= end_ms:
-        params = {"symbol": SYMBOL, "startTime": start_ms, "endTime": end_ms, "limit": PAGE_LIMIT}
-        resp = client.get(url, params)
-        rows = binance_json_page(NAME, resp.content, str(resp.request.url))
-        out.append(Fetched(resp.content, "fundingRate", url, params,
-                           resp.headers.get("content-type", "application/json"), "json"))
-        if len(rows) < PAGE_LIMIT:
-            break
-        start_ms = max(int(r["fundingTime"]) for r in rows) + 1
-    return out
+    return fetch_day_pages(client, NAME, "fundingRate", ENDPOINTS["fundingRate"], day, {"symbol": SYMBOL},
+                           PAGE_LIMIT, lambda r: int(r["fundingTime"]))

@@ -8,12 +8,11 @@ pages are deduplicated on open_time. History: full, no snapshot needed.
 """
 from __future__ import annotations
 
-import json
 from datetime import date
 
 from pipelines.archive import PayloadMeta
 from pipelines.sources.base import Fetched, Parsed, ParseError, frame, ms_to_utc, to_float
-from pipelines.sources.binance_oi import binance_json_page, new_york_day_ms
+from pipelines.sources.binance_common import fetch_day_pages, parse_list_body
 from pipelines.sources.http import HttpClient
 
 NAME = "binance-klines"
@@ -30,14 +29,7 @@ DATASET = "hourly_bars"
 
 
 def parse(payload: bytes, meta: PayloadMeta) -> Parsed:
-    try:
-        body = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ParseError(NAME, f"not JSON: {exc}") from None
-    if isinstance(body, dict) and "code" in body:
-        raise ParseError(NAME, f"Binance error {body.get('code')}: {body.get('msg')}", field="code")
-    if not isinstance(body, list):
-        raise ParseError(NAME, f"expected a JSON list of klines, got {type(body).__name__}")
+    body = parse_list_body(NAME, payload, "klines")
     symbol = (meta.params or {}).get("symbol", SYMBOL)
     by_start: dict = {}
     for i, kline in enumerate(body):
@@ -52,17 +44,5 @@ def parse(payload: bytes, meta: PayloadMeta) -> Parsed:
 
 
 def fetch(client: HttpClient, day: date) -> list[Fetched]:
-    url = ENDPOINTS["klines"]
-    start_ms, end_ms = new_york_day_ms(day)
-    out = []
-    while start_ms <= end_ms:
-        params = {"symbol": SYMBOL, "interval": INTERVAL, "startTime": start_ms,
-                  "endTime": end_ms, "limit": PAGE_LIMIT}
-        resp = client.get(url, params)
-        rows = binance_json_page(NAME, resp.content, str(resp.request.url))
-        out.append(Fetched(resp.content, "klines", url, params,
-                           resp.headers.get("content-type", "application/json"), "json"))
-        if len(rows) < PAGE_LIMIT:
-            break
-        start_ms = max(int(k[0]) for k in rows) + 1
-    return out
+    return fetch_day_pages(client, NAME, "klines", ENDPOINTS["klines"], day,
+                           {"symbol": SYMBOL, "interval": INTERVAL}, PAGE_LIMIT, lambda k: int(k[0]))

@@ -14,14 +14,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import zipfile
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from pipelines.archive import PayloadMeta
 from pipelines.sources.base import Fetched, Parsed, ParseError, frame, ms_to_utc, to_float
+from pipelines.sources.binance_common import fetch_day_pages, parse_list_body
 from pipelines.sources.http import FetchError, HttpClient
-from pipelines.timeutils import NEW_YORK
 
 NAME = "binance-oi"
 DATASETS = ("perp_open_interest",)
@@ -54,14 +53,7 @@ def parse(payload: bytes, meta: PayloadMeta) -> Parsed:
 
 
 def _parse_open_interest_hist(payload: bytes, meta: PayloadMeta) -> list[dict]:
-    try:
-        body = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ParseError(NAME, f"not JSON: {exc}") from None
-    if isinstance(body, dict) and "code" in body:
-        raise ParseError(NAME, f"Binance error {body.get('code')}: {body.get('msg')}", field="code")
-    if not isinstance(body, list):
-        raise ParseError(NAME, f"expected a JSON list of rows, got {type(body).__name__}")
+    body = parse_list_body(NAME, payload)
     default_symbol = (meta.params or {}).get("symbol", SYMBOL)
     records = []
     for i, row in enumerate(body):
@@ -130,13 +122,6 @@ def _sorted_unique(records: list[dict]) -> list[dict]:
 
 
 # -- fetch -------------------------------------------------------------------------------------
-def new_york_day_ms(day: date) -> tuple[int, int]:
-    """[start, end] of the New York calendar day in epoch ms (end inclusive)."""
-    start = datetime.combine(day, time(0), tzinfo=NEW_YORK).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=NEW_YORK).astimezone(UTC)
-    return int(start.timestamp() * 1000), int(end.timestamp() * 1000) - 1
-
-
 def fetch(client: HttpClient, day: date, today: date | None = None) -> list[Fetched]:
     today = today or datetime.now(UTC).date()
     if (today - day).days > REST_HISTORY_DAYS:
@@ -145,31 +130,8 @@ def fetch(client: HttpClient, day: date, today: date | None = None) -> list[Fetc
 
 
 def _fetch_open_interest_hist(client: HttpClient, day: date) -> list[Fetched]:
-    url = ENDPOINTS["openInterestHist"]
-    start_ms, end_ms = new_york_day_ms(day)
-    out = []
-    while start_ms <= end_ms:
-        params = {"symbol": SYMBOL, "period": PERIOD, "limit": PAGE_LIMIT,
-                  "startTime": start_ms, "endTime": end_ms}
-        resp = client.get(url, params)
-        rows = binance_json_page(NAME, resp.content, str(resp.request.url))
-        out.append(Fetched(resp.content, "openInterestHist", url, params,
-                           resp.headers.get("content-type", "application/json"), "json"))
-        if len(rows) < PAGE_LIMIT:
-            break
-        start_ms = max(int(str(r.get("timestamp"))) for r in rows) + 1
-    return out
-
-
-def binance_json_page(source: str, data: bytes, url: str) -> list:
-    """A page of a Binance list endpoint; errors come as `{"code","msg"}`, even with HTTP 200."""
-    try:
-        body = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise FetchError(source, url, 200, 1, "body is not JSON") from None
-    if not isinstance(body, list):
-        raise FetchError(source, url, 200, 1, f"error body: {str(body)[:200]}")
-    return body
+    return fetch_day_pages(client, NAME, "openInterestHist", ENDPOINTS["openInterestHist"], day,
+                           {"symbol": SYMBOL, "period": PERIOD}, PAGE_LIMIT, lambda r: int(str(r.get("timestamp"))))
 
 
 def _fetch_metrics(client: HttpClient, day: date) -> list[Fetched]:

@@ -11,7 +11,7 @@ import pandas as pd
 from pipelines.demo.render.binance_oi import binance_decimal, epoch_ms, rows_in_new_york_day
 from pipelines.sources import binance_funding
 from pipelines.sources.base import Fetched
-from pipelines.sources.binance_oi import new_york_day_ms
+from pipelines.sources.binance_common import new_york_day_ms
 
 
 def render(canonical: dict[str, pd.DataFrame], day: date) -> list[Fetched]:

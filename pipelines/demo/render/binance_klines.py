@@ -12,7 +12,7 @@ import pandas as pd
 from pipelines.demo.render.binance_oi import binance_decimal, epoch_ms, rows_in_new_york_day
 from pipelines.sources import binance_klines
 from pipelines.sources.base import Fetched
-from pipelines.sources.binance_oi import new_york_day_ms
+from pipelines.sources.binance_common import new_york_day_ms
 
 HOUR_MS = 3_600_000
 

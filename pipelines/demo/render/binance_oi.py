@@ -12,6 +12,7 @@ import pandas as pd
 
 from pipelines.sources import binance_oi
 from pipelines.sources.base import Fetched
+from pipelines.sources.binance_common import new_york_day_ms
 
 
 def binance_decimal(value) -> str | None:
@@ -44,7 +45,7 @@ def rows_in_new_york_day(frame: pd.DataFrame | None, source: str, ts_column: str
     rows = frame[frame["source"] == source]
     if rows.empty:
         return rows
-    start_ms, end_ms = binance_oi.new_york_day_ms(day)
+    start_ms, end_ms = new_york_day_ms(day)
     start = pd.Timestamp(datetime.fromtimestamp(start_ms / 1000, UTC).replace(tzinfo=None))
     end = pd.Timestamp(datetime.fromtimestamp((end_ms + 1) / 1000, UTC).replace(tzinfo=None))
     ts = utc_naive(rows[ts_column])
@@ -68,7 +69,7 @@ def render(canonical: dict[str, pd.DataFrame], day: date) -> list[Fetched]:
     ]
     if not body:
         return []
-    start_ms, end_ms = binance_oi.new_york_day_ms(day)
+    start_ms, end_ms = new_york_day_ms(day)
     params = {"symbol": binance_oi.SYMBOL, "period": binance_oi.PERIOD, "limit": binance_oi.PAGE_LIMIT,
               "startTime": start_ms, "endTime": end_ms}
     data = json.dumps(body, separators=(",", ":")).encode()

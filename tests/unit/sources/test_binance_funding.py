@@ -11,6 +11,7 @@ from pipelines.datasets import DATASETS
 from pipelines.demo.render import binance_funding as renderer
 from pipelines.sources import binance_funding
 from pipelines.sources.base import ParseError
+from pipelines.sources.binance_common import new_york_day_ms
 from pipelines.sources.http import FetchError, HttpClient, RetryPolicy
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "binance-funding"
@@ -71,7 +72,7 @@ def test_render_parse_round_trip():
 
 @respx.mock
 def test_fetch_params_and_paging():
-    start_ms, end_ms = binance_funding.new_york_day_ms(DAY)
+    start_ms, end_ms = new_york_day_ms(DAY)
     full = [{"symbol": "BTCUSDT", "fundingTime": start_ms + i, "fundingRate": "0.0001", "markPrice": ""}
             for i in range(binance_funding.PAGE_LIMIT)]
     route = respx.get(URL).mock(side_effect=[httpx.Response(200, json=full), httpx.Response(200, json=[])])

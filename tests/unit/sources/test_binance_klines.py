@@ -11,6 +11,7 @@ from pipelines.datasets import DATASETS
 from pipelines.demo.render import binance_klines as renderer
 from pipelines.sources import binance_klines
 from pipelines.sources.base import ParseError
+from pipelines.sources.binance_common import new_york_day_ms
 from pipelines.sources.http import FetchError, HttpClient, RetryPolicy
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "binance-klines"
@@ -72,7 +73,7 @@ def test_render_parse_round_trip_summer_day():
 
 @respx.mock
 def test_fetch_params_retry_and_give_up():
-    start_ms, end_ms = binance_klines.new_york_day_ms(DAY)
+    start_ms, end_ms = new_york_day_ms(DAY)
     route = respx.get(URL).mock(side_effect=[httpx.Response(504), httpx.Response(200, json=[])])
     out = binance_klines.fetch(client(), DAY)
     assert len(out) == 1 and route.call_count == 2
@@ -87,7 +88,7 @@ def test_fetch_params_retry_and_give_up():
 
 @respx.mock
 def test_fetch_pages_a_full_page():
-    start_ms, _ = binance_klines.new_york_day_ms(DAY)
+    start_ms, _ = new_york_day_ms(DAY)
     full = [[start_ms + i, "1", "1", "1", "1", "1", start_ms + i, "1", 1, "1", "1", "0"]
             for i in range(binance_klines.PAGE_LIMIT)]
     route = respx.get(URL).mock(side_effect=[httpx.Response(200, json=full), httpx.Response(200, json=[])])

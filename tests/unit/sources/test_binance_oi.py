@@ -12,6 +12,7 @@ from pipelines.datasets import DATASETS
 from pipelines.demo.render import binance_oi as renderer
 from pipelines.sources import binance_oi
 from pipelines.sources.base import ParseError
+from pipelines.sources.binance_common import new_york_day_ms
 from pipelines.sources.http import FetchError, HttpClient, RetryPolicy
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "binance-oi"
@@ -101,7 +102,7 @@ def page(start_ms, n, step_ms=3_600_000):
 
 @respx.mock
 def test_fetch_window_params_and_paging():
-    start_ms, end_ms = binance_oi.new_york_day_ms(DAY)
+    start_ms, end_ms = new_york_day_ms(DAY)
     assert (start_ms, end_ms) == (1770267600000, 1770354000000 - 1)
     first = page(start_ms, binance_oi.PAGE_LIMIT, step_ms=60)  # a full page -> ask for the rest
     route = respx.get(HIST_URL).mock(side_effect=[httpx.Response(200, json=first),
