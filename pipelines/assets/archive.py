@@ -7,15 +7,11 @@ from datetime import date, datetime
 import dagster as dg
 
 from pipelines import sources
-from pipelines.archive import PayloadMeta
+from pipelines.archive import PayloadMeta, utc_now_iso
 from pipelines.automation import partition_window
 from pipelines.resources import IngestSettings, WarehouseResource
 from pipelines.sources.http import HttpClient
-from pipelines.timeutils import NEW_YORK, UTC, calendar_days
-
-
-def _fetched_at_for(day: date, now: datetime) -> str:
-    return now.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+from pipelines.timeutils import NEW_YORK, calendar_days
 
 
 def fetch_live(source_name: str, archive, days: list[date], log) -> int:
@@ -31,7 +27,7 @@ def fetch_live(source_name: str, archive, days: list[date], log) -> int:
             for f in module.fetch(client, day):
                 meta = PayloadMeta(source=source_name, endpoint=f.endpoint, url=f.url, params=f.params,
                                    partition=day.isoformat(), content_type=f.content_type, mode="live",
-                                   fetched_at=_fetched_at_for(day, datetime.now(UTC)))
+                                   fetched_at=utc_now_iso())
                 archive.write(f.data, meta, f.ext)
                 written += 1
     return written
