@@ -103,7 +103,7 @@ def readable(df):
             out[col] = (out[col] * 100).round(2)
         elif col in MILLIONS_COLUMNS:
             out[col] = (out[col] / 1e6).round(1)
-        elif col.endswith("_contracts") or col.endswith("open_interest"):
+        elif col.endswith(("_contracts", "open_interest")):
             out[col] = out[col].round(0).astype("Int64")
         elif out[col].dtype.kind == "f":
             out[col] = out[col].round(2)

@@ -114,9 +114,10 @@ def read_checked(path: Path, ds: Dataset) -> tuple[pd.DataFrame, list[str]]:
             continue
         text = raw[col.name].str.strip()
         empty = text == ""
-        where = lambda mask, what: problems.extend(
-            f"{path.name}: line {ln}: column {col.name!r}: {what} ({val!r})" for ln, val in zip(line[mask], text[mask])
-        )
+        def where(mask, what, name=col.name, text=text):
+            problems.extend(f"{path.name}: line {ln}: column {name!r}: {what} ({val!r})"
+                            for ln, val in zip(line[mask], text[mask]))
+
         if col.name in ds.key:  # other empty cells mean "unknown" (DATASETS.md)
             problems.extend(f"{path.name}: line {ln}: column {col.name!r}: key value is empty" for ln in line[empty])
         if col.kind == "date":

@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 import pytest
@@ -85,7 +85,7 @@ def run_dbt(args: list[str], warehouse: Path, work_dir: Path) -> subprocess.Comp
         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
         "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"),
     ]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=work_dir)
+    return subprocess.run(cmd, check=False, env=env, capture_output=True, text=True, cwd=work_dir)
 
 
 @pytest.fixture

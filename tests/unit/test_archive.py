@@ -6,8 +6,8 @@ from pipelines.archive import Archive, ArchiveError, PayloadMeta
 
 
 def meta(**kw):
-    base = dict(source="farside", endpoint="all", url="https://example.invalid/x", partition="2026-02-06",
-                content_type="text/html", mode="simulated", fetched_at="2026-02-06T14:00:00Z")
+    base = {"source": "farside", "endpoint": "all", "url": "https://example.invalid/x", "partition": "2026-02-06",
+            "content_type": "text/html", "mode": "simulated", "fetched_at": "2026-02-06T14:00:00Z"}
     return PayloadMeta(**{**base, **kw})
 
 

@@ -2,7 +2,12 @@ from datetime import date
 
 import pytest
 
-from pipelines.cme_calendar import contract_code, expiry_date, front_month_expiry, parse_contract_code
+from pipelines.cme_calendar import (
+    contract_code,
+    expiry_date,
+    front_month_expiry,
+    parse_contract_code,
+)
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from pipelines.ingest import IngestError, merge_revisions
 from pipelines.datasets import DATASETS
+from pipelines.ingest import IngestError, merge_revisions
 from pipelines.warehouse import add_lineage
 
 

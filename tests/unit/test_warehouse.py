@@ -1,5 +1,6 @@
 from datetime import date
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -36,7 +37,7 @@ def test_failed_write_leaves_table_as_it_was(tmp_path):
         wh.write_window(con, "etf_flows", flows([(D1, "IBIT", 1.0, "farside", None)]), D1, D1)
         bad = flows([(D1, "IBIT", 2.0, "farside", None)])
         bad["flow_usd"] = ["not a number"]
-        with pytest.raises(Exception):
+        with pytest.raises(duckdb.ConversionException):
             wh.write_window(con, "etf_flows", bad, D1, D1)
         assert table(con) == [(D1, "IBIT", 1.0)]
 

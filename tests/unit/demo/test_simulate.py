@@ -14,7 +14,7 @@ from pipelines import archive as archive_module
 from pipelines import sources
 from pipelines.archive import Archive
 from pipelines.datasets import DATASETS
-from pipelines.demo.simulate import REPORTING_TAIL_DAYS, DEMO_SOURCES, fetched_at, simulate
+from pipelines.demo.simulate import DEMO_SOURCES, REPORTING_TAIL_DAYS, fetched_at, simulate
 from pipelines.sources import SOURCE_MODULES
 from pipelines.timeutils import NEW_YORK
 
