@@ -87,11 +87,13 @@ class HttpClient:
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 30.0
     headers: dict[str, str] = field(default_factory=dict)
-    sleep: Callable[[float], None] = time.sleep
+    sleep: Callable[[float], None] | None = None  # time.sleep, looked up when the client is made
     transport: httpx.BaseTransport | None = None
 
     def __post_init__(self):
         ua = self.user_agent or os.environ.get("BTCFLOWS_USER_AGENT") or DEFAULT_USER_AGENT
+        if self.sleep is None:
+            self.sleep = time.sleep
         self._limiter = RateLimiter(self.rate_per_second, sleep=self.sleep)
         self._client = httpx.Client(
             headers={"User-Agent": ua, **self.headers},
