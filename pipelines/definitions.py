@@ -8,7 +8,7 @@ from pipelines.assets.dbt import dbt_models, dbt_resource
 from pipelines.assets.raw import raw_assets, reference_tables
 from pipelines.assets.report import report
 from pipelines.automation import daily_partitions, schedules, sensors
-from pipelines.checks.raw_checks import freshness_checks, raw_quality_checks
+from pipelines.checks.raw_checks import build_freshness_sensor, freshness_checks, raw_quality_checks
 from pipelines.resources import IngestSettings, WarehouseResource
 
 all_assets = [*archive_assets(), *raw_assets(), *reference_tables, dbt_models, report]
@@ -33,6 +33,6 @@ defs = dg.Definitions(
     asset_checks=[*raw_quality_checks, *freshness_checks],
     jobs=[materialize_all],
     schedules=schedules,
-    sensors=sensors,
+    sensors=[*sensors, build_freshness_sensor()],
     resources=resources(),
 )

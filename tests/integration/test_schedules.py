@@ -35,7 +35,7 @@ def test_definitions_load_with_schedules_sensor_and_report():
     for schedule in REPO.schedule_defs:
         assert schedule.execution_timezone == "America/New_York"
         assert schedule.description  # visible in the UI
-    assert [s.name for s in REPO.sensor_defs] == ["marts_after_raw_sensor"]
+    assert sorted(s.name for s in REPO.sensor_defs) == ["marts_after_raw_sensor", "source_freshness_sensor"]
     assert marts_after_raw_sensor.description
     assert dg.AssetKey("report") in REPO.asset_graph.get_all_asset_keys()
     report_deps = REPO.asset_graph.get(dg.AssetKey("report")).parent_keys
