@@ -1,6 +1,7 @@
 """What every source module shares: the parse result, the parse error, helpers for numbers."""
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -55,6 +56,25 @@ def frame(dataset: str, records: list[dict]) -> pd.DataFrame:
         else:
             data[col.name] = values
     return pd.DataFrame(data, columns=ds.column_names)
+
+
+def load_json(source: str, payload: bytes):
+    """The decoded JSON body of a payload, or ParseError saying it is not JSON."""
+    try:
+        return json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ParseError(source, f"not JSON: {exc}") from None
+
+
+def load_jsonrpc(source: str, payload: bytes) -> dict:
+    """A JSON-RPC envelope (Deribit): the body, or ParseError naming its `error` object."""
+    body = load_json(source, payload)
+    if not isinstance(body, dict):
+        raise ParseError(source, f"expected a JSON-RPC object, got {type(body).__name__}")
+    if "error" in body:
+        err = body["error"] if isinstance(body["error"], dict) else {"message": body["error"]}
+        raise ParseError(source, f"Deribit error {err.get('code')}: {err.get('message')}", field="error")
+    return body
 
 
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")

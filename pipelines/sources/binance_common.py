@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
-from pipelines.sources.base import Fetched, ParseError
+from pipelines.sources.base import Fetched, ParseError, load_json
 from pipelines.sources.http import FetchError, HttpClient
 from pipelines.timeutils import NEW_YORK
 
@@ -20,10 +20,7 @@ def new_york_day_ms(day: date) -> tuple[int, int]:
 
 def parse_list_body(source: str, payload: bytes, what: str = "rows") -> list:
     """The JSON list of a stored Binance payload, or ParseError naming what is wrong."""
-    try:
-        body = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ParseError(source, f"not JSON: {exc}") from None
+    body = load_json(source, payload)
     if isinstance(body, dict) and "code" in body:
         raise ParseError(source, f"Binance error {body.get('code')}: {body.get('msg')}", field="code")
     if not isinstance(body, list):

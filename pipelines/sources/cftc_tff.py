@@ -16,7 +16,7 @@ import json
 from datetime import date, timedelta
 
 from pipelines.archive import PayloadMeta
-from pipelines.sources.base import Fetched, Parsed, ParseError, frame, to_float
+from pipelines.sources.base import Fetched, Parsed, ParseError, frame, load_json, to_float
 from pipelines.sources.http import HttpClient
 from pipelines.timeutils import is_trading_day
 
@@ -58,10 +58,7 @@ def _required(row: dict, field: str, i: int):
 
 
 def parse(payload: bytes, meta: PayloadMeta) -> Parsed:
-    try:
-        body = json.loads(payload)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ParseError(NAME, f"not JSON: {exc}") from None
+    body = load_json(NAME, payload)
     if isinstance(body, dict):
         raise ParseError(NAME, f"error body: {body.get('message', body)!r}", field="message")
     if not isinstance(body, list):

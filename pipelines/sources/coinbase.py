@@ -10,11 +10,10 @@ windows of <= 300 buckets. History: years; no snapshot needed.
 """
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime, time, timedelta
 
 from pipelines.archive import PayloadMeta
-from pipelines.sources.base import Fetched, Parsed, ParseError, frame, s_to_utc, to_float
+from pipelines.sources.base import Fetched, Parsed, ParseError, frame, load_json, s_to_utc, to_float
 from pipelines.sources.http import HttpClient
 from pipelines.timeutils import NEW_YORK
 
@@ -30,10 +29,7 @@ ENDPOINTS = {"candles": "https://api.exchange.coinbase.com/products/{product}/ca
 
 
 def parse(payload: bytes, meta: PayloadMeta) -> Parsed:
-    try:
-        body = json.loads(payload)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ParseError(NAME, f"not JSON: {exc}") from None
+    body = load_json(NAME, payload)
     if isinstance(body, dict):
         raise ParseError(NAME, f"error body: {body.get('message', body)!r}", field="message")
     if not isinstance(body, list):

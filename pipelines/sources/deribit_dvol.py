@@ -12,7 +12,15 @@ import json
 from datetime import UTC, date, datetime, time, timedelta
 
 from pipelines.archive import PayloadMeta
-from pipelines.sources.base import Fetched, Parsed, ParseError, frame, ms_to_utc, to_float
+from pipelines.sources.base import (
+    Fetched,
+    Parsed,
+    ParseError,
+    frame,
+    load_jsonrpc,
+    ms_to_utc,
+    to_float,
+)
 from pipelines.sources.http import FetchError, HttpClient
 
 NAME = "deribit-dvol"
@@ -30,15 +38,7 @@ MAX_PAGES = 50  # a one-day window needs one; stop a continuation loop that neve
 
 
 def parse(payload: bytes, meta: PayloadMeta) -> Parsed:
-    try:
-        body = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ParseError(NAME, f"not JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise ParseError(NAME, f"expected a JSON-RPC object, got {type(body).__name__}")
-    if "error" in body:
-        err = body["error"] if isinstance(body["error"], dict) else {"message": body["error"]}
-        raise ParseError(NAME, f"Deribit error {err.get('code')}: {err.get('message')}", field="error")
+    body = load_jsonrpc(NAME, payload)
     result = body.get("result")
     if not isinstance(result, dict) or not isinstance(result.get("data"), list):
         raise ParseError(NAME, "no 'result.data' list in the envelope", field="result.data")

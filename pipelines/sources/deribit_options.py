@@ -18,7 +18,15 @@ from datetime import date, datetime, timedelta
 
 from pipelines.archive import PayloadMeta
 from pipelines.cme_calendar import MONTH_ABBR
-from pipelines.sources.base import Fetched, Parsed, ParseError, frame, ms_to_utc, to_float
+from pipelines.sources.base import (
+    Fetched,
+    Parsed,
+    ParseError,
+    frame,
+    load_jsonrpc,
+    ms_to_utc,
+    to_float,
+)
 from pipelines.sources.http import FetchError, HttpClient
 
 NAME = "deribit-options"
@@ -68,15 +76,7 @@ def parse(payload: bytes, meta: PayloadMeta) -> Parsed:
 
 
 def _envelope(payload: bytes) -> dict:
-    try:
-        body = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ParseError(NAME, f"not JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise ParseError(NAME, f"expected a JSON-RPC object, got {type(body).__name__}")
-    if "error" in body:
-        err = body["error"] if isinstance(body["error"], dict) else {"message": body["error"]}
-        raise ParseError(NAME, f"Deribit error {err.get('code')}: {err.get('message')}", field="error")
+    body = load_jsonrpc(NAME, payload)
     if not isinstance(body.get("result"), list):
         raise ParseError(NAME, "no 'result' list in the envelope", field="result")
     return body

@@ -16,7 +16,6 @@ History: 1d unlimited, 1h ~730 days, 1m ~7 days.
 """
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -27,6 +26,7 @@ from pipelines.sources.base import (
     Parsed,
     ParseError,
     frame,
+    load_json,
     partition_date,
     s_to_utc,
     to_float,
@@ -53,10 +53,7 @@ PRICE_FIELDS = ("open", "high", "low", "close")
 
 
 def _chart_result(payload: bytes) -> dict | None:
-    try:
-        body = json.loads(payload)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ParseError(NAME, f"not JSON: {exc}") from None
+    body = load_json(NAME, payload)
     chart = body.get("chart") if isinstance(body, dict) else None
     if not isinstance(chart, dict):
         raise ParseError(NAME, "no 'chart' object", field="chart")
