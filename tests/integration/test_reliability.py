@@ -42,21 +42,17 @@ def small_archive(tmp_path_factory) -> Path:
 def _snapshot_mart_models():
     """The dbt models up to the 4 pm mart, as pipelines/assets/dbt.py runs them but with `dbt run`
     (no dbt tests) and not the whole project: a full `dbt build` of the project takes ~90 s."""
-    import json
-
     from dagster_dbt import dbt_assets
 
-    from pipelines.assets.dbt import MANIFEST_PATH, Translator
-    from pipelines.automation import DUCKDB_POOL, daily_partitions, partition_window, window_vars
+    from pipelines.assets.dbt import MANIFEST_PATH, Translator, run_dbt
+    from pipelines.automation import DUCKDB_POOL, daily_partitions, partition_window
 
 
     @dbt_assets(manifest=MANIFEST_PATH, select="+fct_daily_snapshot_4pm_et", dagster_dbt_translator=Translator(),
                 partitions_def=daily_partitions, backfill_policy=dg.BackfillPolicy.single_run(), pool=DUCKDB_POOL)
     def snapshot_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
         start, end = partition_window(context)
-        os.environ["BTCFLOWS_WAREHOUSE"] = warehouse.warehouse_path
-        yield from dbt.cli(["run", "--vars", json.dumps(window_vars(start, end))],
-                          context=context).stream()
+        yield from run_dbt(context, dbt, warehouse, ["run"], start, end)
 
     return snapshot_models
 
