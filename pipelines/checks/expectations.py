@@ -159,8 +159,9 @@ def expectation_suite(dataset: str, now: datetime | None = None, columns: list[s
             add(gxe.ExpectColumnValuesToBeBetween(column=name, min_value=lo, max_value=hi,
                                                   strict_min=strict, strict_max=strict))
     # Lineage, when the frame was read from the warehouse.
-    if "_partition" in present:
-        add(gxe.ExpectColumnValuesToNotBeNull(column="_partition"))
+    for name in ("_partition", "_is_trading_day"):
+        if name in present:
+            add(gxe.ExpectColumnValuesToNotBeNull(column=name))
     if "_mode" in present:
         add(gxe.ExpectColumnValuesToBeInSet(column="_mode", value_set=list(MODES)))
     return suite
