@@ -3,6 +3,7 @@ dbt tests surface as asset checks; sources map to the raw ingest assets (lineage
 
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -53,12 +54,28 @@ def dbt_target_path(warehouse_path: str) -> Path:
     return path.with_name(path.stem + ".dbt")
 
 
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource,
             args: list[str], start: date, end: date) -> Iterator:
-    # dbt runs as a subprocess: it finds the warehouse through its profile's env_var and the
-    # window through window_start()/window_end().
-    os.environ.update({"BTCFLOWS_WAREHOUSE": warehouse.warehouse_path, **window_env(start, end)})
-    yield from dbt.cli(args, context=context, target_path=dbt_target_path(warehouse.warehouse_path)).stream()
+    # dbt runs as a subprocess started inside dbt.cli() with a copy of this environment: the
+    # profile finds the warehouse through BTCFLOWS_WAREHOUSE, the window_start()/window_end() macros
+    # the window. Restored afterwards so later dbt commands in this process do not inherit a window.
+    with _environment({"BTCFLOWS_WAREHOUSE": warehouse.warehouse_path, **window_env(start, end)}):
+        invocation = dbt.cli(args, context=context, target_path=dbt_target_path(warehouse.warehouse_path))
+    yield from invocation.stream()
 
 
 @dbt_assets(

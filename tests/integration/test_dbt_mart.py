@@ -283,6 +283,29 @@ def test_models_land_in_exact_schemas_and_sources_map_to_raw_assets(synthetic):
     assert len(source_keys) == 13
 
 
+def test_model_level_column_tests_fail_on_a_bad_value_and_name_its_column(synthetic, tmp_path):
+    """not_null_columns and accepted_ranges (one dbt test per model for all its columns) catch a null
+    and an out-of-range value planted in a built mart, and their failing rows name the column."""
+    import shutil
+
+    warehouse = tmp_path / "btcflows.duckdb"
+    shutil.copy(synthetic["warehouse"], warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(f"update {MART} set btc_usd_4pm_is_stale = null where trade_date = '2026-01-15'")
+        con.execute(f"update {MART} set ibit_dollar_volume = -1 where trade_date = '2026-01-14'")
+        con.execute(f"update {MART} set dvol = 500 where trade_date = '2026-01-14'")  # bound 500 is inclusive: ok
+    selection = [f"{MART.split('.')[1]},test_name:{name}" for name in ("not_null_columns", "accepted_ranges")]
+    result = run_dbt(["test", "--store-failures", "--select", *selection], warehouse, tmp_path)
+    assert result.returncode == 1, result.stdout[-3000:]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        failing = {name: con.execute(f"select * from {schema}.{name}").fetchall()
+                   for schema, name in con.execute(
+                       "select table_schema, table_name from information_schema.tables "
+                       "where table_schema like '%dbt_test__audit'").fetchall()}
+    rows = {tuple(r) for rs in failing.values() for r in rs}
+    assert rows == {("btc_usd_4pm_is_stale", 1), ("ibit_dollar_volume", 1)}
+
+
 # -- the real data ------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

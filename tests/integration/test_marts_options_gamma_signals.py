@@ -494,6 +494,42 @@ def test_demo_zero_gamma_matches_a_numpy_grid(marts, demo):
     assert summary["zero_gamma_level_usd"] > reference  # the day before the crash: spot below zero gamma
 
 
+def test_gamma_grid_incremental_run_recomputes_only_its_window(marts, demo, tmp_path, monkeypatch):
+    """int_gamma_spot_shift_totals is incremental: a run with a one-day window replaces that day's
+    snapshots (equal to a full rebuild's) and leaves every other snapshot as it was."""
+    import shutil
+
+    grid = "select * from intermediate.int_gamma_spot_shift_totals order by snapshot_utc, shift_index"
+    incremental, full = tmp_path / "incremental", tmp_path / "full"
+    with duckdb.connect(str(marts["_warehouse"]), read_only=True) as con:
+        before = con.execute(grid).df()
+    day, other = demo.truths.pre_crash_day, before["snapshot_utc"].min().date()  # far outside the window
+    for work in (incremental, full):
+        work.mkdir()
+        shutil.copy(marts["_warehouse"], work / "btcflows.duckdb")
+        with duckdb.connect(str(work / "btcflows.duckdb")) as con:  # revised chains for both days
+            con.execute("update raw.option_chain_snapshot set open_interest = open_interest * 2 "
+                        "where cast(snapshot_utc as date) in (?, ?)", [day, other])
+    monkeypatch.setenv("BTCFLOWS_WINDOW_START", day.isoformat())
+    monkeypatch.setenv("BTCFLOWS_WINDOW_END", day.isoformat())
+    result = run_dbt(["run", "--select", "int_gamma_spot_shift_totals"], incremental / "btcflows.duckdb", incremental)
+    assert result.returncode == 0, result.stdout[-3000:]
+    result = run_dbt(["run", "--full-refresh", "--select", "int_gamma_spot_shift_totals"], full / "btcflows.duckdb", full)
+    assert result.returncode == 0, result.stdout[-3000:]
+    with duckdb.connect(str(incremental / "btcflows.duckdb"), read_only=True) as con:
+        after = con.execute(grid).df()
+    with duckdb.connect(str(full / "btcflows.duckdb"), read_only=True) as con:
+        rebuilt = con.execute(grid).df()
+    dates = after["snapshot_utc"].dt.date
+    on_day, on_other = (dates == day).to_numpy(), (dates == other).to_numpy()
+    assert on_day.sum() == on_other.sum() == 121
+    pd.testing.assert_frame_equal(after[on_day], rebuilt[on_day])  # recomputed, as a full rebuild
+    np.testing.assert_allclose(after.loc[on_day, "total_gex_usd_per_1pct"],
+                               2 * before.loc[on_day, "total_gex_usd_per_1pct"], rtol=1e-12)
+    pd.testing.assert_frame_equal(after[~on_day], before[~on_day])  # outside the window: untouched
+    assert not np.allclose(rebuilt.loc[on_other, "total_gex_usd_per_1pct"], before.loc[on_other, "total_gex_usd_per_1pct"])
+
+
 def test_demo_crash_day_options_and_signals(marts, demo):
     t = demo.truths
     act = marts["fct_options_activity"].set_index("trade_date")

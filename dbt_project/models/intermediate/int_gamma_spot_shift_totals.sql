@@ -3,11 +3,21 @@
   price (forward for BTC options, share price for IBIT) is moved by the same spot_shift, gamma is
   recomputed there, GEX = Gamma x OI x multiplier x shifted price^2 x 0.01. S0 (equity) convention:
   calls +, puts -. One row per snapshot and grid point (macro gamma_spot_shift_grid).
+
+  Incremental: the grid is the most expensive computation of the project (every option line x 121
+  shifts), so a run recomputes only the snapshots dated in its window (one day either side, for the
+  UTC/New York date edge) and replaces those snapshots' rows. After changing this model's logic,
+  rebuild it whole: `dbt build --full-refresh --select int_gamma_spot_shift_totals+`.
 -#}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='snapshot_utc',
+          on_schema_change='fail') }}
 
 with lines as (
     select * from {{ ref('int_gamma_option_lines') }}
     where is_priced
+    {%- if is_incremental() %}
+      and cast(snapshot_utc as date) between {{ window_start() }} - 1 and {{ window_end() }} + 1
+    {%- endif %}
 ),
 
 grid as (
