@@ -40,6 +40,7 @@ def run_materialization(mode: str, start: date, end: date, files_dir: str = "", 
     """Materialize archive -> raw -> dbt for [start, end] as one run (single-run backfill)."""
     import dagster as dg
 
+    from pipelines.assets.dbt import start_parse_ahead, stop_parses_ahead
     from pipelines.assets.raw import bulk_raw_assets
     from pipelines.checks.raw_checks import raw_quality_checks
     from pipelines.config import paths_from_env
@@ -65,13 +66,18 @@ def run_materialization(mode: str, start: date, end: date, files_dir: str = "", 
     log_path.parent.mkdir(parents=True, exist_ok=True)
     _say(f"run {start}..{end} (mode {mode}{', one bulk run' if bulk else ''}); dbt's full log: {log_path}")
     t0 = time.monotonic()
+    if selection is None:  # the run builds the dbt models: warm dbt's parse in parallel
+        start_parse_ahead(res["dbt"], res["warehouse"].warehouse_path, start, end)
     # dagster-dbt echoes every dbt event on stdout; keep stdout for results and send those to a file.
-    with open(log_path, "w") as dbt_log, contextlib.redirect_stdout(dbt_log):
-        result = dg.materialize(
-            executable + list(reference_tables), resources=res, tags=tags, instance=instance,
-            raise_on_error=False, selection=selection,
-            run_config={"loggers": {"console": {"config": {"log_level": os.environ.get("BTCFLOWS_LOG_LEVEL", "INFO")}}}},
-        )
+    try:
+        with open(log_path, "w") as dbt_log, contextlib.redirect_stdout(dbt_log):
+            result = dg.materialize(
+                executable + list(reference_tables), resources=res, tags=tags, instance=instance,
+                raise_on_error=False, selection=selection,
+                run_config={"loggers": {"console": {"config": {"log_level": os.environ.get("BTCFLOWS_LOG_LEVEL", "INFO")}}}},
+            )
+    finally:
+        stop_parses_ahead()
     failures = [e for e in result.all_events if e.is_step_failure]
     failed_checks = []
     for check in result.get_asset_check_evaluations():
