@@ -63,4 +63,4 @@ lint: install
 	$(BIN)/ruff check pipelines tests benchmarks
 
 clean:
-	rm -rf warehouse/*.duckdb warehouse/*.wal warehouse/archive warehouse/reports dbt_project/target
+	rm -rf warehouse/*.duckdb warehouse/*.wal warehouse/*.dbt warehouse/archive warehouse/reports dbt_project/target
