@@ -66,3 +66,23 @@ def test_query_without_a_warehouse_says_what_to_run(tmp_path, monkeypatch, capsy
     monkeypatch.setenv("BTCFLOWS_WAREHOUSE", str(tmp_path / "absent.duckdb"))
     code, _, err = run(["query", "select 1"], capsys)
     assert code == 1 and "btcflows demo" in err
+
+
+def test_the_installed_command_flushes_output_and_keeps_exit_codes(tmp_path):
+    """`btcflows` (console_main) leaves through os._exit: piped stdout must still arrive whole, and
+    a failure must still exit 1 with its one line."""
+    import os
+    import subprocess
+    import sys
+
+    db = tmp_path / "w.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema marts; create table marts.t as select range as x from range(5000)")
+    exe = Path(sys.executable).with_name("btcflows")
+    env = {**os.environ, "BTCFLOWS_WAREHOUSE": str(db)}
+    ok = subprocess.run([str(exe), "query", "select x from t order by x", "--csv"], check=False, env=env,
+                        capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0 and ok.stdout.splitlines() == ["x", *map(str, range(5000))]
+    env["BTCFLOWS_WAREHOUSE"] = str(tmp_path / "absent.duckdb")
+    bad = subprocess.run([str(exe), "query", "select 1"], check=False, env=env, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 1 and bad.stderr.count("btcflows demo") == 1 and bad.stdout == ""

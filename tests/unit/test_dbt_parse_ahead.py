@@ -1,0 +1,50 @@
+"""The parse-ahead of CLI runs: a `dbt parse` in another process, waited for by the dbt step and
+ended when no dbt step ran. A stand-in executable records how it was called."""
+import os
+import stat
+import time
+from datetime import date
+
+import pytest
+
+from pipelines.assets import dbt as dbt_assets
+
+
+@pytest.fixture
+def fake_dbt(tmp_path):
+    """An executable that logs its arguments and window, sleeps SECONDS (env), then exits 0."""
+    exe = tmp_path / "dbt"
+    exe.write_text("#!/bin/sh\necho \"$@ $BTCFLOWS_WAREHOUSE $BTCFLOWS_WINDOW_START $BTCFLOWS_WINDOW_END\" "
+                   ">> \"$FAKE_DBT_LOG\"\nsleep \"${SECONDS_TO_SLEEP:-0}\"\n")
+    exe.chmod(exe.stat().st_mode | stat.S_IEXEC)
+    (tmp_path / "dbt_project.yml").write_text("name: stand_in\n")
+    (tmp_path / "profiles.yml").write_text("stand_in: {}\n")
+    return dbt_assets.BtcflowsDbtCliResource(project_dir=str(tmp_path), profiles_dir=str(tmp_path),
+                                             dbt_executable=str(exe))
+
+
+def test_parse_ahead_runs_dbt_parse_for_the_warehouse_target_and_window(fake_dbt, tmp_path, monkeypatch):
+    log = tmp_path / "calls.log"
+    monkeypatch.setenv("FAKE_DBT_LOG", str(log))
+    warehouse = str(tmp_path / "w" / "btcflows.duckdb")
+    dbt_assets.start_parse_ahead(fake_dbt, warehouse, date(2026, 4, 7), date(2026, 4, 8))
+    target = dbt_assets.dbt_target_path(warehouse)
+    assert target == tmp_path / "w" / "btcflows.dbt"
+    dbt_assets._wait_for_parse_ahead(target)
+    call = log.read_text().split()
+    assert call[0] == "parse" and call[call.index("--target-path") + 1] == str(target)
+    assert call[-3:] == [warehouse, "2026-04-07", "2026-04-08"]
+    assert "BTCFLOWS_WINDOW_START" not in os.environ  # set for the child only
+    assert dbt_assets._parses_ahead == {}
+
+
+def test_a_parse_nobody_waited_for_is_ended(fake_dbt, tmp_path, monkeypatch):
+    monkeypatch.setenv("FAKE_DBT_LOG", str(tmp_path / "calls.log"))
+    monkeypatch.setenv("SECONDS_TO_SLEEP", "60")
+    warehouse = str(tmp_path / "btcflows.duckdb")
+    dbt_assets.start_parse_ahead(fake_dbt, warehouse, date(2026, 4, 7), date(2026, 4, 7))
+    proc = dbt_assets._parses_ahead[dbt_assets.dbt_target_path(warehouse)]
+    t0 = time.monotonic()
+    dbt_assets.stop_parses_ahead()
+    assert proc.returncode is not None and time.monotonic() - t0 < 10
+    assert dbt_assets._parses_ahead == {}
