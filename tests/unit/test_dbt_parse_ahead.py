@@ -48,3 +48,16 @@ def test_a_parse_nobody_waited_for_is_ended(fake_dbt, tmp_path, monkeypatch):
     dbt_assets.stop_parses_ahead()
     assert proc.returncode is not None and time.monotonic() - t0 < 10
     assert dbt_assets._parses_ahead == {}
+
+
+def test_the_dagster_dbt_internals_we_override_still_exist():
+    """BtcflowsDbtCliResource replaces two private members of dagster-dbt's resource (the `dbt
+    --version` call and the in-process adapter). If an upgrade renames them, the overrides would
+    silently stop saving ~6 s a run: this fails instead, and the versions must agree."""
+    from dagster_dbt import DbtCliResource
+    from dbt.version import __version__
+
+    assert hasattr(DbtCliResource, "_cli_version") and hasattr(DbtCliResource, "_initialize_dbt_core_adapter")
+    resource = dbt_assets.dbt_resource()
+    assert str(resource._cli_version) == __version__.split("+")[0]
+    assert resource._initialize_dbt_core_adapter(["build"]) is None
