@@ -36,11 +36,11 @@ def _die(msg: str, code: int = 1) -> NoReturn:  # noqa: F821
 BULK_RUN_MIN_DAYS = 31
 
 def run_materialization(mode: str, start: date, end: date, files_dir: str = "", allow_mixed: bool = False,
-                        demo_overrides: dict | None = None, selection=None):
+                        demo_overrides: dict | None = None, selection=None, full_refresh: bool = False):
     """Materialize archive -> raw -> dbt for [start, end] as one run (single-run backfill)."""
     import dagster as dg
 
-    from pipelines.assets.dbt import start_parse_ahead, stop_parses_ahead
+    from pipelines.assets.dbt import FULL_REFRESH_TAG, start_parse_ahead, stop_parses_ahead
     from pipelines.assets.raw import bulk_raw_assets
     from pipelines.checks.raw_checks import raw_quality_checks
     from pipelines.config import paths_from_env
@@ -61,6 +61,7 @@ def run_materialization(mode: str, start: date, end: date, files_dir: str = "", 
     tags = {
         "dagster/asset_partition_range_start": start.isoformat(),
         "dagster/asset_partition_range_end": end.isoformat(),
+        **({FULL_REFRESH_TAG: "true"} if full_refresh else {}),
     }
     log_path = paths_from_env().warehouse.parent / "logs" / "last_run.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -155,11 +156,12 @@ def cmd_materialize(args) -> None:
     if args.mode == "files" and not args.files:
         _die("--mode files needs --files DIR")
     if args.mode == "files":
-        return cmd_import(argparse.Namespace(dir=args.files, allow_mixed=args.allow_mixed))
+        return cmd_import(argparse.Namespace(dir=args.files, allow_mixed=args.allow_mixed,
+                                             full_refresh=args.full_refresh))
     if not args.start or not args.end:
         _die("--start and --end are required (YYYY-MM-DD)")
     start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
-    run_materialization(args.mode, start, end, allow_mixed=args.allow_mixed)
+    run_materialization(args.mode, start, end, allow_mixed=args.allow_mixed, full_refresh=args.full_refresh)
 
 
 def cmd_import(args) -> None:
@@ -174,7 +176,8 @@ def cmd_import(args) -> None:
     if not summary.datasets:
         _die(f"{directory}: no canonical <dataset>.csv files found")
     run_materialization("files", summary.start, summary.end, files_dir=str(directory.resolve()),
-                        allow_mixed=getattr(args, "allow_mixed", False))
+                        allow_mixed=getattr(args, "allow_mixed", False),
+                        full_refresh=getattr(args, "full_refresh", False))
     print(summary.render())
 
 
@@ -294,11 +297,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--end")
     p.add_argument("--files")
     p.add_argument("--allow-mixed", action="store_true", help="allow simulated and real rows in one warehouse")
+    p.add_argument("--full-refresh", action="store_true",
+                   help="rebuild incremental dbt models whole (once after their logic or columns change)")
     p.set_defaults(func=cmd_materialize)
 
     p = sub.add_parser("import", help="validate and load canonical CSVs (<dataset>.csv) from DIR")
     p.add_argument("dir")
     p.add_argument("--allow-mixed", action="store_true")
+    p.add_argument("--full-refresh", action="store_true", help="rebuild incremental dbt models whole")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("parse", help="parse one payload file and print canonical rows as CSV")

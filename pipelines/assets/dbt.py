@@ -123,6 +123,16 @@ def run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     yield from invocation.stream()
 
 
+# A run tagged with this ("true") rebuilds incremental models whole (`dbt build --full-refresh`):
+# needed once after an incremental model's logic or columns change (`btcflows materialize
+# --full-refresh`, or the tag in the UI's launchpad).
+FULL_REFRESH_TAG = "btcflows/dbt_full_refresh"
+
+
+def build_args(run_tags: Mapping[str, str]) -> list[str]:
+    return ["build", "--full-refresh"] if run_tags.get(FULL_REFRESH_TAG) == "true" else ["build"]
+
+
 @dbt_assets(
     manifest=MANIFEST_PATH,
     dagster_dbt_translator=Translator(),
@@ -130,7 +140,7 @@ def run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: W
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     start, end = partition_window(context)
-    yield from run_dbt(context, dbt, warehouse, ["build"], start, end)
+    yield from run_dbt(context, dbt, warehouse, build_args(context.run.tags), start, end)
 
 
 def dbt_resource() -> DbtCliResource:

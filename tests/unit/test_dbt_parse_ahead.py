@@ -61,3 +61,16 @@ def test_the_dagster_dbt_internals_we_override_still_exist():
     resource = dbt_assets.dbt_resource()
     assert str(resource._cli_version) == __version__.split("+")[0]
     assert resource._initialize_dbt_core_adapter(["build"]) is None
+
+
+def test_a_full_refresh_run_rebuilds_incremental_models_whole(monkeypatch):
+    assert dbt_assets.build_args({}) == ["build"]
+    assert dbt_assets.build_args({dbt_assets.FULL_REFRESH_TAG: "true"}) == ["build", "--full-refresh"]
+    captured = {}
+    monkeypatch.setattr("pipelines.cli.run_materialization", lambda *a, **kw: captured.update(kw))
+    from pipelines.cli import main
+
+    main(["materialize", "--start", "2026-04-07", "--end", "2026-04-07", "--full-refresh"])
+    assert captured["full_refresh"] is True
+    main(["materialize", "--start", "2026-04-07", "--end", "2026-04-07"])
+    assert captured["full_refresh"] is False

@@ -7,7 +7,8 @@
   Incremental: the grid is the most expensive computation of the project (every option line x 121
   shifts), so a run recomputes only the snapshots dated in its window (one day either side, for the
   UTC/New York date edge) and replaces those snapshots' rows. After changing this model's logic,
-  rebuild it whole: `dbt build --full-refresh --select int_gamma_spot_shift_totals+`.
+  rebuild it whole: `btcflows materialize --full-refresh ...` or
+  `dbt build --full-refresh --select int_gamma_spot_shift_totals+`.
 -#}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='snapshot_utc',
           on_schema_change='fail') }}
