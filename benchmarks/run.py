@@ -2,7 +2,8 @@
 BENCHMARKS.md (machine, command, date, machine load; every figure the median of N runs with min
 and max; peak RSS). Only public tools: subprocess + time.perf_counter for wall time,
 `/usr/bin/time -v` for peak RSS (resource.getrusage of children when it is absent).
-Every run gets a fresh temporary warehouse (BTCFLOWS_WAREHOUSE, BTCFLOWS_ARCHIVE).
+Every case gets its own temporary warehouse (BTCFLOWS_WAREHOUSE, BTCFLOWS_ARCHIVE); case 3 restores
+one pristine copy at the same path before each run.
 
     python benchmarks/run.py                 # full: 3 runs each, full sizes -> BENCHMARKS.md
     python benchmarks/run.py --quick         # 1 run each, smaller sizes -> benchmarks/results/quick.md
@@ -331,7 +332,8 @@ def render(cfg, figs: list[Figure], info: dict, load_before: str, load_after: st
              f"* libraries: {info['versions']}",
              f"* machine load before: `{load_before}`",
              f"* machine load after: `{load_after}`",
-             ("* each case runs in a fresh temporary warehouse (BTCFLOWS_WAREHOUSE, BTCFLOWS_ARCHIVE); wall time is "
+             ("* each case runs in its own temporary warehouse (BTCFLOWS_WAREHOUSE, BTCFLOWS_ARCHIVE; case 3 restores one "
+              "pristine copy at the same path before each run); wall time is "
              "`time.perf_counter` around the whole command (start-up included); peak RSS is `/usr/bin/time -v`'s "
              "maximum resident set size of the largest process (the dbt subprocess is measured separately from "
              "the Dagster process by it, so the figure is the larger of the two, not their sum)"), "",
