@@ -283,9 +283,10 @@ def test_models_land_in_exact_schemas_and_sources_map_to_raw_assets(synthetic):
     assert len(source_keys) == 13
 
 
-def test_model_level_column_tests_fail_on_a_bad_value_and_name_its_column(synthetic, tmp_path):
-    """not_null_columns and accepted_ranges (one dbt test per model for all its columns) catch a null
-    and an out-of-range value planted in a built mart, and their failing rows name the column."""
+def test_column_rules_report_each_broken_rule_with_its_column_and_row_count(synthetic, tmp_path):
+    """column_rules (one dbt test per model for its grain, unique, not-null, accepted-value and range
+    rules) catches a value planted against each rule in a built mart; its failing rows name the rule,
+    the column and how many rows break it, and the failure count sums those rows."""
     import shutil
 
     warehouse = tmp_path / "btcflows.duckdb"
@@ -294,8 +295,11 @@ def test_model_level_column_tests_fail_on_a_bad_value_and_name_its_column(synthe
         con.execute(f"update {MART} set btc_usd_4pm_is_stale = null where trade_date = '2026-01-15'")
         con.execute(f"update {MART} set ibit_dollar_volume = -1 where trade_date = '2026-01-14'")
         con.execute(f"update {MART} set dvol = 500 where trade_date = '2026-01-14'")  # bound 500 is inclusive: ok
-    selection = [f"{MART.split('.')[1]},test_name:{name}" for name in ("not_null_columns", "accepted_ranges")]
-    result = run_dbt(["test", "--store-failures", "--select", *selection], warehouse, tmp_path)
+        con.execute(f"update {MART} set data_mode = 'live' where trade_date = '2026-01-16'")  # marts: no 'live'
+        # Two rows on one snapshot instant (and, copied whole, one trade_date twice).
+        con.execute(f"insert into {MART} select * from {MART} where trade_date = '2026-01-20'")
+    result = run_dbt(["test", "--store-failures", "--select", f"{MART.split('.')[1]},test_name:column_rules"],
+                     warehouse, tmp_path)
     assert result.returncode == 1, result.stdout[-3000:]
     with duckdb.connect(str(warehouse), read_only=True) as con:
         failing = {name: con.execute(f"select * from {schema}.{name}").fetchall()
@@ -303,7 +307,14 @@ def test_model_level_column_tests_fail_on_a_bad_value_and_name_its_column(synthe
                        "select table_schema, table_name from information_schema.tables "
                        "where table_schema like '%dbt_test__audit'").fetchall()}
     rows = {tuple(r) for rs in failing.values() for r in rs}
-    assert rows == {("btc_usd_4pm_is_stale", 1), ("ibit_dollar_volume", 1)}
+    assert rows == {
+        ("not_null", "btc_usd_4pm_is_stale", 1),
+        ("ranges", "ibit_dollar_volume", 1),
+        ("accepted_values", "data_mode", 1),
+        ("unique", "trade_date", 2),
+        ("unique", "snapshot_utc", 2),
+    }
+    assert "Got 7 results" in result.stdout or "7 results" in result.stdout, result.stdout[-3000:]
 
 
 # -- the real data ------------------------------------------------------------------------------
