@@ -178,3 +178,17 @@ def test_validation_is_fast_once_the_context_exists():
     validate("daily_bars", frame, now=NOW)
     out = validate("daily_bars", frame, now=NOW)
     assert out.elapsed_s < 2.0
+
+
+def test_only_failed_expectations_are_detailed_and_every_one_is_counted():
+    """Validation runs pass/fail for the whole suite, then failing rows only for what failed: two
+    broken rules are both reported with their rows, and the count is still the whole suite's."""
+    clean = validate("futures_daily", clean_frames()["futures_daily"], now=NOW)
+    frame = clean_frames()["futures_daily"]
+    frame.loc[0, "open_interest"] = -1.0
+    frame.loc[0, "venue"] = "Kraken"
+    outcome = validate("futures_daily", frame, now=NOW)
+    assert outcome.expectations == clean.expectations > 2
+    assert {(f.expectation, f.column) for f in outcome.failures} == {
+        ("expect_column_values_to_be_between", "open_interest"), ("expect_column_values_to_be_in_set", "venue")}
+    assert all(f.rows and f.unexpected_count == 1 for f in outcome.failures)
