@@ -14,16 +14,6 @@ daily_partitions = dg.DailyPartitionsDefinition(start_date=PARTITIONS_START, tim
 DUCKDB_POOL = "duckdb"
 
 
-def window_env(start: date, end: date) -> dict[str, str]:
-    """A partition window as the environment variables dbt's `window_start()`/`window_end()` macros read.
-
-    Not dbt `--vars`: dbt hashes command-line vars into its partial-parse state, so a new window
-    per run would force a full re-parse of the project (~6 s) on every run."""
-    if end < start:
-        raise ValueError(f"window end {end} is before its start {start}")
-    return {"BTCFLOWS_WINDOW_START": start.isoformat(), "BTCFLOWS_WINDOW_END": end.isoformat()}
-
-
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 PARTITION_TAG = "dagster/partition"

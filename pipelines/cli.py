@@ -35,12 +35,11 @@ def _die(msg: str, code: int = 1) -> NoReturn:  # noqa: F821
 # shorter ones record a Dagster materialization per daily partition.
 BULK_RUN_MIN_DAYS = 31
 
-def run_materialization(mode: str, start: date, end: date, files_dir: str = "", allow_mixed: bool = False,
-                        demo_overrides: dict | None = None, selection=None, full_refresh: bool = False):
-    """Materialize archive -> raw -> dbt for [start, end] as one run (single-run backfill)."""
+def _materialize(mode, start, end, files_dir, allow_mixed, demo_overrides, selection, full_refresh):
+    """The Dagster run itself (in this process, ephemeral instance unless DAGSTER_HOME is set)."""
     import dagster as dg
 
-    from pipelines.assets.dbt import FULL_REFRESH_TAG, start_parse_ahead, stop_parses_ahead
+    from pipelines.assets.dbt import FULL_REFRESH_TAG
     from pipelines.assets.raw import bulk_raw_assets
     from pipelines.checks.raw_checks import raw_quality_checks
     from pipelines.config import paths_from_env
@@ -66,19 +65,35 @@ def run_materialization(mode: str, start: date, end: date, files_dir: str = "", 
     log_path = paths_from_env().warehouse.parent / "logs" / "last_run.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     _say(f"run {start}..{end} (mode {mode}{', one bulk run' if bulk else ''}); dbt's full log: {log_path}")
-    t0 = time.monotonic()
-    if selection is None:  # the run builds the dbt models: warm dbt's parse in parallel
-        start_parse_ahead(res["dbt"], res["warehouse"].warehouse_path, start, end)
     # dagster-dbt echoes every dbt event on stdout; keep stdout for results and send those to a file.
+    with open(log_path, "w") as dbt_log, contextlib.redirect_stdout(dbt_log):
+        return dg.materialize(
+            executable + list(reference_tables), resources=res, tags=tags, instance=instance,
+            raise_on_error=False, selection=selection,
+            run_config={"loggers": {"console": {"config": {"log_level": os.environ.get("BTCFLOWS_LOG_LEVEL", "INFO")}}}},
+        )
+
+
+def run_materialization(mode: str, start: date, end: date, files_dir: str = "", allow_mixed: bool = False,
+                        demo_overrides: dict | None = None, selection=None, full_refresh: bool = False):
+    """Materialize archive -> raw -> dbt for [start, end] as one run (single-run backfill)."""
+    from pipelines.checks import gx_worker
+    from pipelines.config import paths_from_env
+    from pipelines.dbt_parse_ahead import start_parse_ahead, stop_parses_ahead
+
+    t0 = time.monotonic()
     try:
-        with open(log_path, "w") as dbt_log, contextlib.redirect_stdout(dbt_log):
-            result = dg.materialize(
-                executable + list(reference_tables), resources=res, tags=tags, instance=instance,
-                raise_on_error=False, selection=selection,
-                run_config={"loggers": {"console": {"config": {"log_level": os.environ.get("BTCFLOWS_LOG_LEVEL", "INFO")}}}},
-            )
+        if selection is None:
+            # The run checks raw tables and builds dbt: GX's import and dbt's parse start now, in two
+            # other processes, while this one loads the pipeline (~6 s) and ingests.
+            gx_worker.start()
+            start_parse_ahead(str(paths_from_env().warehouse), start, end)
+        result = _materialize(mode, start, end, files_dir, allow_mixed, demo_overrides, selection, full_refresh)
     finally:
         stop_parses_ahead()
+        gx_worker.stop()
+    import dagster as dg
+
     failures = [e for e in result.all_events if e.is_step_failure]
     failed_checks = []
     for check in result.get_asset_check_evaluations():
@@ -165,19 +180,24 @@ def cmd_materialize(args) -> None:
 
 
 def cmd_import(args) -> None:
+    from pipelines.checks import gx_worker
     from pipelines.files import ImportValidationError, validate_dir
 
     directory = Path(args.dir)
+    gx_worker.start()  # GX's import overlaps the file checks and the pipeline's start-up
     try:
-        summary = validate_dir(directory, progress=_say)
-    except ImportValidationError as exc:
-        print(str(exc), file=sys.stderr)
-        raise SystemExit(1)
-    if not summary.datasets:
-        _die(f"{directory}: no canonical <dataset>.csv files found")
-    run_materialization("files", summary.start, summary.end, files_dir=str(directory.resolve()),
-                        allow_mixed=getattr(args, "allow_mixed", False),
-                        full_refresh=getattr(args, "full_refresh", False))
+        try:
+            summary = validate_dir(directory, progress=_say)
+        except ImportValidationError as exc:
+            print(str(exc), file=sys.stderr)
+            raise SystemExit(1)
+        if not summary.datasets:
+            _die(f"{directory}: no canonical <dataset>.csv files found")
+        run_materialization("files", summary.start, summary.end, files_dir=str(directory.resolve()),
+                            allow_mixed=getattr(args, "allow_mixed", False),
+                            full_refresh=getattr(args, "full_refresh", False))
+    finally:
+        gx_worker.stop()
     print(summary.render())
 
 

@@ -2,21 +2,20 @@
 dbt tests surface as asset checks; sources map to the raw ingest assets (lineage unbroken)."""
 
 import os
-import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from packaging import version
 
-from pipelines.automation import DUCKDB_POOL, partition_window, window_env
+from pipelines.automation import DUCKDB_POOL, partition_window
 from pipelines.config import DBT_PROJECT_DIR
 from pipelines.dbt_manifest import ensure_manifest
+from pipelines.dbt_parse_ahead import dbt_env, dbt_target_path, wait_for_parse_ahead
 from pipelines.resources import WarehouseResource
 
 MANIFEST_PATH = ensure_manifest()
@@ -46,57 +45,6 @@ class BtcflowsDbtCliResource(DbtCliResource):
         return None
 
 
-def dbt_target_path(warehouse_path: str) -> Path:
-    """dbt's target directory for one warehouse, beside it (`btcflows.duckdb` -> `btcflows.dbt/`).
-
-    One per warehouse rather than one per run: dbt keeps its partial-parse state there, and that
-    state is only valid for the same profile (the warehouse path is part of it)."""
-    path = Path(warehouse_path)
-    return path.with_name(path.stem + ".dbt")
-
-
-# Parse-ahead: a `dbt parse` started in another process at the beginning of a CLI run, so that a
-# warehouse's first build does not spend ~7 s parsing the project on the critical path (the ingest
-# steps before dbt use one core; the parse uses the other). run_dbt waits for it.
-_parses_ahead: dict[Path, subprocess.Popen] = {}
-
-
-def _dbt_env(warehouse_path: str, start: date, end: date) -> dict[str, str]:
-    return {"BTCFLOWS_WAREHOUSE": warehouse_path, **window_env(start, end)}
-
-
-def start_parse_ahead(dbt: DbtCliResource, warehouse_path: str, start: date, end: date) -> None:
-    """Start `dbt parse` for this warehouse's target directory. When dbt's parse state there is
-    current (the usual case) it confirms so in ~3 s of the other core; when it is missing or stale
-    (a new warehouse, a moved one, changed models) the full parse happens here, off the critical path."""
-    target = dbt_target_path(warehouse_path)
-    if target in _parses_ahead:
-        return
-    target.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, **_dbt_env(warehouse_path, start, end), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    with open(target / "parse_ahead.log", "w") as log:
-        _parses_ahead[target] = subprocess.Popen(
-            [dbt.dbt_executable, "parse", "--quiet", "--project-dir", dbt.project_dir,
-             "--profiles-dir", dbt.profiles_dir, "--target-path", str(target), "--log-path", str(target)],
-            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=dbt.project_dir)
-
-
-def _wait_for_parse_ahead(target: Path) -> None:
-    # Its outcome does not matter: the build parses whatever the parse-ahead did not.
-    proc = _parses_ahead.pop(target, None)
-    if proc is not None:
-        proc.wait()
-
-
-def stop_parses_ahead() -> None:
-    """End parse-aheads no build waited for (a run that failed before dbt)."""
-    while _parses_ahead:
-        _, proc = _parses_ahead.popitem()
-        if proc.poll() is None:
-            proc.terminate()
-        proc.wait()
-
-
 @contextmanager
 def _environment(values: dict[str, str]) -> Iterator[None]:
     saved = {name: os.environ.get(name) for name in values}
@@ -117,8 +65,8 @@ def run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     # profile finds the warehouse through BTCFLOWS_WAREHOUSE, the window_start()/window_end() macros
     # the window. Restored afterwards so later dbt commands in this process do not inherit a window.
     target = dbt_target_path(warehouse.warehouse_path)
-    _wait_for_parse_ahead(target)
-    with _environment(_dbt_env(warehouse.warehouse_path, start, end)):
+    wait_for_parse_ahead(target)
+    with _environment(dbt_env(warehouse.warehouse_path, start, end)):
         invocation = dbt.cli(args, context=context, target_path=target)
     yield from invocation.stream()
 

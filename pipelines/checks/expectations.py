@@ -116,6 +116,12 @@ def _batch_definition():
     return asset.add_batch_definition_whole_dataframe("whole_window")
 
 
+def warm_up() -> None:
+    """Import GX, build the context and validate once (GX imports more on its first validation)."""
+    name = next(iter(DATASETS))
+    validate(name, pd.DataFrame({c: pd.Series(dtype=object) for c in DATASETS[name].column_names}))
+
+
 def expectation_suite(dataset: str, now: datetime | None = None, columns: list[str] | None = None):
     """The GX suite for `dataset` (columns: those present in the frame, for the optional lineage rules)."""
     import great_expectations as gx

@@ -108,7 +108,7 @@ def build_raw_check(dataset: str) -> dg.AssetChecksDefinition:
                      "dates not in the future, plausibility. Blocking: a failure stops the dbt models."),
     )
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        from pipelines.checks.expectations import validate
+        from pipelines.checks.gx_worker import validate
 
         start, end = partition_window(context)
         frame, history = read_window(warehouse.warehouse, dataset, start, end)

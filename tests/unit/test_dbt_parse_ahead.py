@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from pipelines import dbt_parse_ahead
 from pipelines.assets import dbt as dbt_assets
 
 
@@ -19,35 +20,46 @@ def fake_dbt(tmp_path):
     exe.chmod(exe.stat().st_mode | stat.S_IEXEC)
     (tmp_path / "dbt_project.yml").write_text("name: stand_in\n")
     (tmp_path / "profiles.yml").write_text("stand_in: {}\n")
-    return dbt_assets.BtcflowsDbtCliResource(project_dir=str(tmp_path), profiles_dir=str(tmp_path),
-                                             dbt_executable=str(exe))
+    return {"executable": str(exe), "project_dir": tmp_path, "profiles_dir": tmp_path}
 
 
 def test_parse_ahead_runs_dbt_parse_for_the_warehouse_target_and_window(fake_dbt, tmp_path, monkeypatch):
     log = tmp_path / "calls.log"
     monkeypatch.setenv("FAKE_DBT_LOG", str(log))
     warehouse = str(tmp_path / "w" / "btcflows.duckdb")
-    dbt_assets.start_parse_ahead(fake_dbt, warehouse, date(2026, 4, 7), date(2026, 4, 8))
-    target = dbt_assets.dbt_target_path(warehouse)
+    dbt_parse_ahead.start_parse_ahead(warehouse, date(2026, 4, 7), date(2026, 4, 8), **fake_dbt)
+    target = dbt_parse_ahead.dbt_target_path(warehouse)
     assert target == tmp_path / "w" / "btcflows.dbt"
-    dbt_assets._wait_for_parse_ahead(target)
+    dbt_parse_ahead.wait_for_parse_ahead(target)
     call = log.read_text().split()
     assert call[0] == "parse" and call[call.index("--target-path") + 1] == str(target)
     assert call[-3:] == [warehouse, "2026-04-07", "2026-04-08"]
     assert "BTCFLOWS_WINDOW_START" not in os.environ  # set for the child only
-    assert dbt_assets._parses_ahead == {}
+    assert dbt_parse_ahead._parses_ahead == {}
 
 
 def test_a_parse_nobody_waited_for_is_ended(fake_dbt, tmp_path, monkeypatch):
     monkeypatch.setenv("FAKE_DBT_LOG", str(tmp_path / "calls.log"))
     monkeypatch.setenv("SECONDS_TO_SLEEP", "60")
     warehouse = str(tmp_path / "btcflows.duckdb")
-    dbt_assets.start_parse_ahead(fake_dbt, warehouse, date(2026, 4, 7), date(2026, 4, 7))
-    proc = dbt_assets._parses_ahead[dbt_assets.dbt_target_path(warehouse)]
+    dbt_parse_ahead.start_parse_ahead(warehouse, date(2026, 4, 7), date(2026, 4, 7), **fake_dbt)
+    proc = dbt_parse_ahead._parses_ahead[dbt_parse_ahead.dbt_target_path(warehouse)]
     t0 = time.monotonic()
-    dbt_assets.stop_parses_ahead()
+    dbt_parse_ahead.stop_parses_ahead()
     assert proc.returncode is not None and time.monotonic() - t0 < 10
-    assert dbt_assets._parses_ahead == {}
+    assert dbt_parse_ahead._parses_ahead == {}
+
+
+def test_the_parse_ahead_starts_without_loading_dagster():
+    """It starts first thing in a command run, before the pipeline (dagster, dagster-dbt, dbt-core)
+    is imported: its module must not pull them in."""
+    import subprocess
+    import sys
+
+    code = ("import sys, pipelines.dbt_parse_ahead, pipelines.checks.gx_worker; "
+            "print(sorted(m for m in ('dagster', 'dagster_dbt', 'dbt', 'great_expectations') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 def test_the_dagster_dbt_internals_we_override_still_exist():

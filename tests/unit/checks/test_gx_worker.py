@@ -1,0 +1,41 @@
+"""GX in a second process (command runs): the same outcome as in this process, and the worker ends."""
+from __future__ import annotations
+
+import pytest
+
+from pipelines.checks import expectations, gx_worker
+from tests.unit.checks.test_expectations import clean_frames
+
+
+@pytest.fixture
+def worker():
+    gx_worker.start()
+    yield
+    gx_worker.stop()
+
+
+def _broken_futures():
+    frame = clean_frames()["futures_daily"]
+    frame.loc[0, "open_interest"] = -1.0
+    frame.loc[0, "venue"] = "Kraken"
+    return frame
+
+
+def test_the_worker_validates_as_this_process_does_and_ends_when_stopped(worker):
+    assert gx_worker.running()
+    process = next(iter(gx_worker._pool._processes.values()))
+    there = gx_worker.validate("futures_daily", _broken_futures())
+    here = expectations.validate("futures_daily", _broken_futures())
+    assert process.pid != __import__("os").getpid() and process.is_alive()
+    assert not there.passed
+    assert (there.expectations, there.rows_checked, there.failures) == (here.expectations, here.rows_checked, here.failures)
+    gx_worker.stop()
+    assert not gx_worker.running()
+    process.join(timeout=10)
+    assert not process.is_alive()
+
+
+def test_without_a_worker_validation_runs_here():
+    assert not gx_worker.running()
+    outcome = gx_worker.validate("futures_daily", clean_frames()["futures_daily"])
+    assert outcome.passed and outcome.expectations > 0
