@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from pipelines.config import DBT_PROJECT_DIR
+from pipelines.side_process import lower_priority
 
 _parses_ahead: dict[Path, subprocess.Popen] = {}
 
@@ -58,6 +59,8 @@ def start_parse_ahead(warehouse_path: str, start: date, end: date, *, executable
             [executable or dbt_executable(), "parse", "--quiet", "--project-dir", str(project_dir),
              "--profiles-dir", str(profiles_dir), "--target-path", str(target), "--log-path", str(target)],
             env=env, stdout=log, stderr=subprocess.STDOUT, cwd=str(project_dir))
+    lower_priority(_parses_ahead[target].pid)
+
 
 
 def wait_for_parse_ahead(target: Path) -> None:

@@ -7,6 +7,8 @@ import dagster as dg
 
 from pipelines import sources
 from pipelines.automation import DUCKDB_POOL, daily_partitions, partition_window
+from pipelines.checks import gx_worker
+from pipelines.checks.raw_checks import read_window
 from pipelines.datasets import DATASETS
 from pipelines.ingest import collect_from_archive
 from pipelines.resources import IngestSettings, WarehouseResource
@@ -50,6 +52,10 @@ def build_raw_asset(dataset: str, partitioned: bool = True) -> dg.AssetsDefiniti
         wh = warehouse.warehouse
         with wh.writer() as con:
             result = wh.write_window(con, dataset, rows, start, end, allow_mixed=ingest.allow_mixed)
+        if gx_worker.running():
+            # A command run: its GX worker validates the window now, on the other core, while the
+            # run goes on; the blocking check collects the outcome (read the same way it would read).
+            gx_worker.validate_ahead(dataset, start, end, *read_window(wh, dataset, start, end))
         context.log.info(
             f"raw.{dataset} {start}..{end}: {result.rows_in_window} rows"
             + (" (unchanged)" if result.unchanged else f", replaced {result.deleted}")

@@ -2,15 +2,18 @@
 
 Importing GX costs ~4.5 s of one core here, in every process that validates. A command run starts
 this worker first thing (`start`); it imports GX on the other core while this process loads the
-pipeline and ingests, and the raw checks hand it their frames (`validate`). The suites, the frames
-and the outcomes are the same as in-process: only where GX runs changes. Without a started worker
-(the Dagster UI, schedules, tests) `validate` runs GX in this process.
+pipeline and ingests. Each raw asset hands it the window it has just written (`validate_ahead`), so
+validation runs on the other core while the next assets ingest, and the blocking check collects
+the outcome (`outcome_ahead`). The suites, the frames and the outcomes are the same as in-process:
+only where and when GX runs changes. Without a started worker (the Dagster UI, schedules, tests)
+nothing is validated ahead and `validate` runs GX in this process.
 """
 from __future__ import annotations
 
 import multiprocessing
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from datetime import date
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -18,6 +21,7 @@ if TYPE_CHECKING:
 
 _pool: ProcessPoolExecutor | None = None
 _warm: Future | None = None
+_ahead: dict[tuple[str, date, date], Future] = {}
 
 
 def start() -> None:
@@ -28,14 +32,18 @@ def start() -> None:
     from pipelines.checks import expectations
 
     # spawn, not fork: this process has threads (Dagster's, DuckDB's) by the time checks run.
-    _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    from pipelines.side_process import lower_priority
+
+    _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                initializer=lower_priority)
     _warm = _pool.submit(expectations.warm_up)
 
 
 def stop() -> None:
-    """End the worker, if started (idle by then: every check waited for its result)."""
+    """End the worker, if started (after a validation it may be running, for a check that never ran)."""
     global _pool, _warm
     pool, _pool, _warm = _pool, None, None
+    _ahead.clear()
     if pool is not None:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -44,14 +52,38 @@ def running() -> bool:
     return _pool is not None
 
 
+def validate_ahead(dataset: str, start: date, end: date, frame: pd.DataFrame,
+                   history: pd.DataFrame | None = None) -> None:
+    """Start validating a window the raw asset has just written, while the run goes on (its check
+    collects the outcome with `outcome_ahead`). Nothing happens without a started worker."""
+    if _pool is not None:
+        _ahead[(dataset, start, end)] = _pool.submit(_validate, dataset, frame, history)
+
+
+def outcome_ahead(dataset: str, start: date, end: date):
+    """The outcome of `validate_ahead` for this window (waiting for it), or None if none was started."""
+    future = _ahead.pop((dataset, start, end), None)
+    return None if future is None else _result(dataset, future)
+
+
 def validate(dataset: str, frame: pd.DataFrame, *, history: pd.DataFrame | None = None):
     """expectations.validate, in the worker when one was started, else here."""
     from pipelines.checks import expectations
 
     if _pool is None:
         return expectations.validate(dataset, frame, history=history)
+    return _result(dataset, _pool.submit(_validate, dataset, frame, history))
+
+
+def _validate(dataset: str, frame: pd.DataFrame, history: pd.DataFrame | None):
+    from pipelines.checks import expectations
+
+    return expectations.validate(dataset, frame, history=history)
+
+
+def _result(dataset: str, future: Future):
     try:
-        return _pool.submit(expectations.validate, dataset, frame, history=history).result()
+        return future.result()
     except BrokenProcessPool as exc:
         raise RuntimeError(f"great_expectations worker process for raw.{dataset} died: {exc}; "
                            "rerun, or run without the worker (Dagster UI / dg.materialize)") from exc

@@ -9,6 +9,7 @@ import pytest
 
 from pipelines import dbt_parse_ahead
 from pipelines.assets import dbt as dbt_assets
+from pipelines.side_process import SIDE_PROCESS_NICENESS
 
 
 @pytest.fixture
@@ -44,6 +45,7 @@ def test_a_parse_nobody_waited_for_is_ended(fake_dbt, tmp_path, monkeypatch):
     warehouse = str(tmp_path / "btcflows.duckdb")
     dbt_parse_ahead.start_parse_ahead(warehouse, date(2026, 4, 7), date(2026, 4, 7), **fake_dbt)
     proc = dbt_parse_ahead._parses_ahead[dbt_parse_ahead.dbt_target_path(warehouse)]
+    assert os.getpriority(os.PRIO_PROCESS, proc.pid) == SIDE_PROCESS_NICENESS  # yields to the run
     t0 = time.monotonic()
     dbt_parse_ahead.stop_parses_ahead()
     assert proc.returncode is not None and time.monotonic() - t0 < 10

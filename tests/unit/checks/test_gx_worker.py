@@ -1,9 +1,13 @@
 """GX in a second process (command runs): the same outcome as in this process, and the worker ends."""
 from __future__ import annotations
 
+import os
+from datetime import date
+
 import pytest
 
 from pipelines.checks import expectations, gx_worker
+from pipelines.side_process import SIDE_PROCESS_NICENESS
 from tests.unit.checks.test_expectations import clean_frames
 
 
@@ -26,7 +30,8 @@ def test_the_worker_validates_as_this_process_does_and_ends_when_stopped(worker)
     process = next(iter(gx_worker._pool._processes.values()))
     there = gx_worker.validate("futures_daily", _broken_futures())
     here = expectations.validate("futures_daily", _broken_futures())
-    assert process.pid != __import__("os").getpid() and process.is_alive()
+    assert process.pid != os.getpid() and process.is_alive()
+    assert os.getpriority(os.PRIO_PROCESS, process.pid) == SIDE_PROCESS_NICENESS  # yields to the run
     assert not there.passed
     assert (there.expectations, there.rows_checked, there.failures) == (here.expectations, here.rows_checked, here.failures)
     gx_worker.stop()
@@ -39,3 +44,18 @@ def test_without_a_worker_validation_runs_here():
     assert not gx_worker.running()
     outcome = gx_worker.validate("futures_daily", clean_frames()["futures_daily"])
     assert outcome.passed and outcome.expectations > 0
+
+
+def test_a_window_validated_ahead_is_collected_once_by_its_window(worker):
+    start = end = date(2026, 2, 5)
+    gx_worker.validate_ahead("futures_daily", start, end, _broken_futures())
+    assert gx_worker.outcome_ahead("futures_daily", start, date(2026, 2, 6)) is None  # another window
+    ahead = gx_worker.outcome_ahead("futures_daily", start, end)
+    here = expectations.validate("futures_daily", _broken_futures())
+    assert (ahead.passed, ahead.failures) == (False, here.failures)
+    assert gx_worker.outcome_ahead("futures_daily", start, end) is None  # collected once
+
+
+def test_without_a_worker_nothing_is_validated_ahead():
+    gx_worker.validate_ahead("futures_daily", date(2026, 2, 5), date(2026, 2, 5), _broken_futures())
+    assert gx_worker.outcome_ahead("futures_daily", date(2026, 2, 5), date(2026, 2, 5)) is None
