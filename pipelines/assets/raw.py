@@ -12,6 +12,7 @@ from pipelines.checks.raw_checks import read_window
 from pipelines.datasets import DATASETS
 from pipelines.ingest import collect_from_archive
 from pipelines.resources import IngestSettings, WarehouseResource
+from pipelines.warehouse import WarehouseLocked
 
 
 def build_raw_asset(dataset: str, partitioned: bool = True) -> dg.AssetsDefinition:
@@ -55,7 +56,11 @@ def build_raw_asset(dataset: str, partitioned: bool = True) -> dg.AssetsDefiniti
         if gx_worker.running():
             # A command run: its GX worker validates the window now, on the other core, while the
             # run goes on; the blocking check collects the outcome (read the same way it would read).
-            gx_worker.validate_ahead(dataset, start, end, *read_window(wh, dataset, start, end))
+            # Best effort: if another process holds the file, the check reads and validates later.
+            try:
+                gx_worker.validate_ahead(dataset, start, end, *read_window(wh, dataset, start, end, wait_s=0))
+            except WarehouseLocked:
+                pass
         context.log.info(
             f"raw.{dataset} {start}..{end}: {result.rows_in_window} rows"
             + (" (unchanged)" if result.unchanged else f", replaced {result.deleted}")

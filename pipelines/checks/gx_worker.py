@@ -20,29 +20,27 @@ if TYPE_CHECKING:
     import pandas as pd
 
 _pool: ProcessPoolExecutor | None = None
-_warm: Future | None = None
 _ahead: dict[tuple[str, date, date], Future] = {}
 
 
 def start() -> None:
     """Start the worker (once per process) and have it import GX right away."""
-    global _pool, _warm
+    global _pool
     if _pool is not None:
         return
     from pipelines.checks import expectations
-
-    # spawn, not fork: this process has threads (Dagster's, DuckDB's) by the time checks run.
     from pipelines.side_process import lower_priority
 
+    # spawn, not fork: this process has threads (Dagster's, DuckDB's) by the time checks run.
     _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                                 initializer=lower_priority)
-    _warm = _pool.submit(expectations.warm_up)
+    _pool.submit(expectations.warm_up)  # a failure here shows again, named, at the first validation
 
 
 def stop() -> None:
     """End the worker, if started (after a validation it may be running, for a check that never ran)."""
-    global _pool, _warm
-    pool, _pool, _warm = _pool, None, None
+    global _pool
+    pool, _pool = _pool, None
     _ahead.clear()
     if pool is not None:
         pool.shutdown(wait=True, cancel_futures=True)
