@@ -180,24 +180,19 @@ def cmd_materialize(args) -> None:
 
 
 def cmd_import(args) -> None:
-    from pipelines.checks import gx_worker
     from pipelines.files import ImportValidationError, validate_dir
 
     directory = Path(args.dir)
-    gx_worker.start()  # GX's import overlaps the file checks and the pipeline's start-up
     try:
-        try:
-            summary = validate_dir(directory, progress=_say)
-        except ImportValidationError as exc:
-            print(str(exc), file=sys.stderr)
-            raise SystemExit(1)
-        if not summary.datasets:
-            _die(f"{directory}: no canonical <dataset>.csv files found")
-        run_materialization("files", summary.start, summary.end, files_dir=str(directory.resolve()),
-                            allow_mixed=getattr(args, "allow_mixed", False),
-                            full_refresh=getattr(args, "full_refresh", False))
-    finally:
-        gx_worker.stop()
+        summary = validate_dir(directory, progress=_say)
+    except ImportValidationError as exc:
+        print(str(exc), file=sys.stderr)
+        raise SystemExit(1)
+    if not summary.datasets:
+        _die(f"{directory}: no canonical <dataset>.csv files found")
+    run_materialization("files", summary.start, summary.end, files_dir=str(directory.resolve()),
+                        allow_mixed=getattr(args, "allow_mixed", False),
+                        full_refresh=getattr(args, "full_refresh", False))
     print(summary.render())
 
 
