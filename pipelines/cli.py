@@ -79,18 +79,18 @@ def run_materialization(mode: str, start: date, end: date, files_dir: str = "", 
     """Materialize archive -> raw -> dbt for [start, end] as one run (single-run backfill)."""
     from pipelines.checks import gx_worker
     from pipelines.config import paths_from_env
-    from pipelines.dbt_parse_ahead import start_parse_ahead, stop_parses_ahead
+    from pipelines.dbt_ahead import start_dbt_ahead, stop_dbt_ahead
 
     t0 = time.monotonic()
     try:
         if selection is None:
-            # The run checks raw tables and builds dbt: GX's import and dbt's parse start now, in two
-            # other processes, while this one loads the pipeline (~6 s) and ingests.
+            # The run checks raw tables and builds dbt: GX's import and dbt's import and parse start
+            # now, in two other processes, while this one loads the pipeline (~6 s) and ingests.
             gx_worker.start()
-            start_parse_ahead(str(paths_from_env().warehouse), start, end)
+            start_dbt_ahead(str(paths_from_env().warehouse), start, end)
         result = _materialize(mode, start, end, files_dir, allow_mixed, demo_overrides, selection, full_refresh)
     finally:
-        stop_parses_ahead()
+        stop_dbt_ahead()
         gx_worker.stop()
     import dagster as dg
 

@@ -14,8 +14,8 @@ from packaging import version
 
 from pipelines.automation import DUCKDB_POOL, partition_window
 from pipelines.config import DBT_PROJECT_DIR
+from pipelines.dbt_ahead import ahead_env, dbt_env, dbt_step_executable, dbt_target_path
 from pipelines.dbt_manifest import ensure_manifest
-from pipelines.dbt_parse_ahead import dbt_env, dbt_target_path, wait_for_parse_ahead
 from pipelines.resources import WarehouseResource
 
 MANIFEST_PATH = ensure_manifest()
@@ -63,10 +63,10 @@ def run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: W
             args: list[str], start: date, end: date) -> Iterator:
     # dbt runs as a subprocess started inside dbt.cli() with a copy of this environment: the
     # profile finds the warehouse through BTCFLOWS_WAREHOUSE, the window_start()/window_end() macros
-    # the window. Restored afterwards so later dbt commands in this process do not inherit a window.
+    # the window, btcflows-dbt its dbt-ahead (if this command run started one). Restored afterwards
+    # so later dbt commands in this process do not inherit a window.
     target = dbt_target_path(warehouse.warehouse_path)
-    wait_for_parse_ahead(target)
-    with _environment(dbt_env(warehouse.warehouse_path, start, end)):
+    with _environment({**dbt_env(warehouse.warehouse_path, start, end), **ahead_env(target)}):
         invocation = dbt.cli(args, context=context, target_path=target)
     yield from invocation.stream()
 
@@ -92,7 +92,5 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
 
 
 def dbt_resource() -> DbtCliResource:
-    from pipelines.dbt_manifest import dbt_executable
-
     return BtcflowsDbtCliResource(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR),
-                                  dbt_executable=dbt_executable())
+                                  dbt_executable=dbt_step_executable())
