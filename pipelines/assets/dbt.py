@@ -14,7 +14,13 @@ from packaging import version
 
 from pipelines.automation import DUCKDB_POOL, partition_window
 from pipelines.config import DBT_PROJECT_DIR
-from pipelines.dbt_ahead import ahead_env, dbt_env, dbt_step_executable, dbt_target_path
+from pipelines.dbt_ahead import (
+    ahead_env,
+    dbt_env,
+    dbt_file_log_level,
+    dbt_step_executable,
+    dbt_target_path,
+)
 from pipelines.dbt_manifest import ensure_manifest
 from pipelines.resources import WarehouseResource
 
@@ -66,7 +72,8 @@ def run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     # the window, btcflows-dbt its dbt-ahead (if this command run started one). Restored afterwards
     # so later dbt commands in this process do not inherit a window.
     target = dbt_target_path(warehouse.warehouse_path)
-    with _environment({**dbt_env(warehouse.warehouse_path, start, end), **ahead_env(target)}):
+    with _environment({**dbt_env(warehouse.warehouse_path, start, end), **ahead_env(target),
+                       "DBT_LOG_LEVEL_FILE": dbt_file_log_level()}):
         invocation = dbt.cli(args, context=context, target_path=target)
     yield from invocation.stream()
 

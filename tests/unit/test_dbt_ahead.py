@@ -56,6 +56,14 @@ def test_a_project_file_newer_than_the_parse_refuses(tmp_path):
     assert dbt_ahead_server.refusal({"args": ["build"], "env": ENV}, parse, ENV) == "a project file changed since its parse"
 
 
+def test_dbt_debug_file_log_is_off_unless_asked_for(monkeypatch):
+    monkeypatch.delenv("DBT_LOG_LEVEL_FILE", raising=False)
+    assert dbt_ahead.dbt_file_log_level() == "none"
+    monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")
+    assert dbt_ahead.dbt_file_log_level() == "debug"
+    assert dbt_ahead.server_dbt_env(dbt_ahead.dbt_target_path("/w/b.duckdb"), "/p", "/p")["DBT_LOG_LEVEL_FILE"] == "debug"
+
+
 def test_the_dbt_step_runs_btcflows_dbt_when_installed():
     # installed by pyproject's [project.scripts]; the dbt step's resource runs it
     assert dbt_ahead.dbt_step_executable().endswith("/btcflows-dbt")
