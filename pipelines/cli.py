@@ -37,6 +37,7 @@ BULK_RUN_MIN_DAYS = 31
 
 def _materialize(mode, start, end, files_dir, allow_mixed, demo_overrides, selection, full_refresh):
     """The Dagster run itself (in this process, ephemeral instance unless DAGSTER_HOME is set)."""
+    _quiet_library_warnings()  # here, not in main(): importing dagster waits until the side processes started
     import dagster as dg
 
     from pipelines.assets.dbt import FULL_REFRESH_TAG
@@ -346,7 +347,7 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(func=cmd_report)
 
     args = parser.parse_args(argv)
-    if args.command in ("demo", "materialize", "import", "report"):
+    if args.command == "report":
         _quiet_library_warnings()
     args.func(args)
 

@@ -28,12 +28,10 @@ def start() -> None:
     global _pool
     if _pool is not None:
         return
-    from pipelines.checks import expectations
-
     # spawn, not fork: this process has threads (Dagster's, DuckDB's) by the time checks run.
     _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                                 initializer=_init_worker)
-    _pool.submit(expectations.warm_up)  # a failure here shows again, named, at the first validation
+    _pool.submit(_warm_up)  # a failure here shows again, named, at the first validation
 
 
 def stop() -> None:
@@ -83,6 +81,13 @@ def validate(dataset: str, frame: pd.DataFrame, *, history: pd.DataFrame | None 
     if _pool is None:
         return expectations.validate(dataset, frame, history=history)
     return _result(dataset, _pool.submit(_validate, dataset, frame, history))
+
+
+def _warm_up() -> None:
+    # in the worker; this process imports neither pandas nor GX to start it
+    from pipelines.checks import expectations
+
+    expectations.warm_up()
 
 
 def _validate(dataset: str, frame: pd.DataFrame, history: pd.DataFrame | None):
