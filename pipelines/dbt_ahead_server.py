@@ -105,13 +105,25 @@ def _reply(conn: socket.socket, message: dict) -> None:
     conn.sendall((json.dumps(message) + "\n").encode())
 
 
+def _leave() -> None:
+    """Exit now, without the interpreter's teardown (~1 s with dbt loaded, which the end of the run
+    would wait for), but after multiprocessing's finalizers: dbt's adapters hold named semaphores
+    (their connection locks) that would otherwise be reported as leaked."""
+    import multiprocessing.util
+
+    multiprocessing.util._run_finalizers(0)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
 def _watch_lifeline() -> None:
     """Exit when the run that started this process closes our stdin or dies."""
     try:
         while sys.stdin.buffer.read(4096):
             pass
     finally:
-        os._exit(0)
+        _leave()
 
 
 def serve(conn: socket.socket, request: dict, fds: list[int], manifest) -> int:
@@ -156,7 +168,7 @@ def main(argv: list[str] | None = None) -> None:
     if why_not:
         _reply(conn, {"served": False, "reason": why_not})
         print(f"dbt-ahead: not serving {request.get('args')}: {why_not}", flush=True)
-        os._exit(0)
+        _leave()
     print(f"dbt-ahead: import and parse took {parse.seconds:.1f} s; serving {request['args']} "
           f"{asked_at - parse.started_at:.1f} s after start (waited {waited:.1f} s for the parse)", flush=True)
     _reply(conn, {"served": True, "pid": os.getpid()})
@@ -170,7 +182,7 @@ def main(argv: list[str] | None = None) -> None:
     sys.stderr.flush()
     _reply(conn, {"exit": code})
     conn.close()
-    os._exit(0)
+    _leave()
 
 
 if __name__ == "__main__":
