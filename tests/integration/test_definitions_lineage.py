@@ -43,3 +43,14 @@ def test_raw_tables_are_daily_partitioned_in_new_york_and_carry_a_blocking_check
         checks = [c for c in defs.get_repository_def().asset_checks_defs_by_key
                   if c.asset_key == dg.AssetKey(["raw", name])]
         assert checks, name
+
+
+def test_every_singular_dbt_test_is_an_asset_check():
+    """A singular test that is no check of a model shows in Dagster only as an observation, with a
+    warning in every run: each must depend on the model its meta names."""
+    from pipelines.assets.dbt import dbt_models
+    from pipelines.config import DBT_PROJECT_DIR
+
+    singular = {p.stem for p in (DBT_PROJECT_DIR / "tests" / "singular").glob("*.sql")}
+    assert singular
+    assert singular <= {k.name for k in dbt_models.check_keys}

@@ -1,5 +1,7 @@
 -- Attached to int_btc_usd_at_4pm as its Dagster asset check (the test reads several models).
 {{ config(meta={'dagster': {'ref': {'name': 'int_btc_usd_at_4pm'}}}) }}
+-- dagster-dbt makes a check of a test only for a model the test depends on:
+-- depends_on: {{ ref('int_btc_usd_at_4pm') }}
 -- The adapter's as-of join and the portable fallback must pick the same observation for every snapshot.
 with snapshots as (
     select trade_date, snapshot_utc from {{ ref('int_trading_days') }}
