@@ -195,18 +195,12 @@ DEMO_START, DEMO_CRASH = date(2025, 10, 1), date(2026, 2, 5)
 NEW_DAY = date(2026, 4, 7)  # a Tuesday, NYSE trading day: the incremental case's new day
 
 
-def case_incremental(cfg) -> list[Figure]:
-    """A demo warehouse (scenario DEMO_START..NEW_DAY) materialized up to the day before NEW_DAY; then
-    NEW_DAY's payloads land in the archive (rendered by the simulator, archive assets only: what the
-    day's fetches would have stored: every source has data that day) and the timed command replays
-    that one new day end to end (archive -> raw -> checks -> dbt -> report). Each run starts from
-    the same pristine copy, restored at the warehouse's own path (a user's warehouse does not move,
-    and dbt's parse state beside it is kept per path)."""
-    fig = Figure(f"3. incremental refresh of one new day ({NEW_DAY}, replay mode)", "< 20 s", 20.0,
-                 command=f"btcflows materialize --mode replay --start {NEW_DAY} --end {NEW_DAY}")
-    work = tmpdir(cfg.base, "incr")
+def prepare_incremental(cfg, work: Path) -> Path | None:
+    """work/pristine: a demo warehouse (scenario DEMO_START..NEW_DAY) materialized up to the day before
+    NEW_DAY, with NEW_DAY's payloads in its archive (rendered by the simulator, archive assets only:
+    what the day's fetches would have stored; every source has data that day). None if set-up failed."""
     live, pristine = work / "warehouse", work / "pristine"
-    live.mkdir()
+    live.mkdir(parents=True)
     drv = [PY, str(BENCH / "materialize_driver.py"), "--start", DEMO_START.isoformat(), "--end",
            NEW_DAY.isoformat(), "--crash-day", DEMO_CRASH.isoformat()]
     env = fresh_env(live)
@@ -214,16 +208,40 @@ def case_incremental(cfg) -> list[Figure]:
              measure(drv + ["--run-start", NEW_DAY.isoformat(), "--run-end", NEW_DAY.isoformat(), "--archive-only"],
                      env, cfg.logs, "incr-setup-newday")]
     if any(r.rc for r in setup):
+        return None
+    print(f"  incremental set-up: {setup[0].wall_s:.1f}s + {setup[1].wall_s:.1f}s", flush=True)
+    shutil.copytree(live, pristine)
+    shutil.rmtree(live)
+    return pristine
+
+
+def restore(pristine: Path, live: Path) -> None:
+    shutil.rmtree(live, ignore_errors=True)
+    shutil.copytree(pristine, live)
+
+
+def new_day_command(btcflows: list[str] | None = None) -> list[str]:
+    return [*(btcflows or [BTCFLOWS]), "materialize", "--mode", "replay", "--start", NEW_DAY.isoformat(),
+            "--end", NEW_DAY.isoformat()]
+
+
+def case_incremental(cfg) -> list[Figure]:
+    """The timed command replays NEW_DAY end to end (archive -> raw -> checks -> dbt -> report) on the
+    warehouse of `prepare_incremental`. Each run starts from the same pristine copy, restored at the
+    warehouse's own path (a user's warehouse does not move, and dbt's parse state beside it is kept
+    per path)."""
+    fig = Figure(f"3. incremental refresh of one new day ({NEW_DAY}, replay mode)", "< 20 s", 20.0,
+                 command=f"btcflows materialize --mode replay --start {NEW_DAY} --end {NEW_DAY}")
+    work = tmpdir(cfg.base, "incr")
+    pristine = prepare_incremental(cfg, work)
+    if pristine is None:
         fig.failed = 1
         fig.note = "set-up failed"
         return [fig]
-    print(f"  incremental set-up: {setup[0].wall_s:.1f}s + {setup[1].wall_s:.1f}s", flush=True)
-    shutil.copytree(live, pristine)
+    live = work / "warehouse"
     for i in range(cfg.runs):
-        shutil.rmtree(live)
-        shutil.copytree(pristine, live)
-        run = measure([BTCFLOWS, "materialize", "--mode", "replay", "--start", NEW_DAY.isoformat(),
-                       "--end", NEW_DAY.isoformat()], fresh_env(live), cfg.logs, f"incremental-{i}")
+        restore(pristine, live)
+        run = measure(new_day_command(), fresh_env(live), cfg.logs, f"incremental-{i}")
         fig.add(run)
         print(f"  incremental run {i + 1}/{cfg.runs}: {run.wall_s:.1f}s, peak {run.peak_rss_mb or 0:.0f} MB", flush=True)
     cfg.cleanup(work)
