@@ -324,6 +324,16 @@ def machine() -> dict:
     return {"cpu": cpu, "cores": os.cpu_count(), "ram": ram, "os": os_name, "python": pyver, "versions": versions}
 
 
+YARDSTICK = "import time; t = time.perf_counter(); s = 0\nfor i in range(10_000_000): s += i\nprint(time.perf_counter() - t)"
+
+
+def yardstick(runs: int = 5) -> list[float]:
+    """This machine's speed right now: a fixed pure-Python loop (10 M additions), timed in a fresh
+    interpreter. Figures from two bench runs compare only as far as these do."""
+    return [float(subprocess.run([PY, "-c", YARDSTICK], check=True, capture_output=True, text=True).stdout)
+            for _ in range(runs)]
+
+
 def uptime() -> str:
     try:
         return subprocess.run(["uptime"], check=False, capture_output=True, text=True).stdout.strip()
@@ -350,6 +360,9 @@ def render(cfg, figs: list[Figure], info: dict, load_before: str, load_after: st
              f"* libraries: {info['versions']}",
              f"* machine load before: `{load_before}`",
              f"* machine load after: `{load_after}`",
+             (f"* machine speed (yardstick: a pure-Python loop of 10 M additions, median of 5 runs): "
+              f"{statistics.median(cfg.extra['yard_before']):.2f} s before, {statistics.median(cfg.extra['yard_after']):.2f} s after"
+              if cfg.extra.get("yard_before") else "* machine speed: not measured"),
              ("* each case runs in its own temporary warehouse (BTCFLOWS_WAREHOUSE, BTCFLOWS_ARCHIVE; case 3 restores one "
               "pristine copy at the same path before each run); wall time is "
              "`time.perf_counter` around the whole command (start-up included); peak RSS is `/usr/bin/time -v`'s "
@@ -418,6 +431,7 @@ def main() -> None:
     info = machine()
     started, t0 = datetime.now(UTC), time.perf_counter()
     load_before = uptime()
+    cfg.extra["yard_before"] = yardstick()
     print(f"bench: {info['cpu']}, {info['cores']} cores; work dir {cfg.base}; {load_before}", flush=True)
     figs: list[Figure] = []
     for case in CASES:
@@ -428,6 +442,7 @@ def main() -> None:
         figs += globals()[f"case_{case}"](cfg)
         print(f"case {case} done in {time.perf_counter() - t:.0f}s", flush=True)
     load_after = uptime()
+    cfg.extra["yard_after"] = yardstick()
     elapsed = time.perf_counter() - t0
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render(cfg, figs, info, load_before, load_after, started, elapsed))
@@ -436,6 +451,7 @@ def main() -> None:
     json_out.write_text(json.dumps(
         {"machine": info, "command": cfg.command, "date": started.isoformat(), "load_before": load_before,
          "load_after": load_after, "figures": [f.to_dict() for f in figs],
+         "yardstick_s": {"before": cfg.extra["yard_before"], "after": cfg.extra["yard_after"]},
          "asof": {k: v for k, v in cfg.extra.get("asof", {}).items() if k != "recent_plan"}}, indent=1, default=str))
     print(f"wrote {out} and {json_out} (logs: {cfg.logs})")
     for f in figs:
