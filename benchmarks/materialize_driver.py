@@ -34,7 +34,10 @@ def main() -> None:
 
     import dagster as dg
 
+    from pipelines import gc_tuning
     from pipelines.cli import run_materialization
+
+    gc_tuning.for_this_command()  # one run per process, as `btcflows materialize`
 
     for category in (dg.BetaWarning, dg.PreviewWarning, dg.SupersessionWarning):
         warnings.filterwarnings("ignore", category=category)

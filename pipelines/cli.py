@@ -37,27 +37,30 @@ BULK_RUN_MIN_DAYS = 31
 
 def _materialize(mode, start, end, files_dir, allow_mixed, demo_overrides, selection, full_refresh):
     """The Dagster run itself (in this process, ephemeral instance unless DAGSTER_HOME is set)."""
-    _quiet_library_warnings()  # here, not in main(): importing dagster waits until the side processes started
-    import dagster as dg
+    from pipelines import gc_tuning
 
-    from pipelines.assets.dbt import FULL_REFRESH_TAG
-    from pipelines.assets.raw import bulk_raw_assets
-    from pipelines.checks.raw_checks import raw_quality_checks
-    from pipelines.config import paths_from_env
-    from pipelines.definitions import all_assets, reference_tables, resources
-    from pipelines.resources import IngestSettings
+    with gc_tuning.loading():  # the loaded pipeline stays for the rest of the process
+        _quiet_library_warnings()  # here, not in main(): importing dagster waits until the side processes started
+        import dagster as dg
 
-    res = resources()
-    res["ingest"] = IngestSettings(mode=mode, files_dir=files_dir, allow_mixed=allow_mixed, **(demo_overrides or {}))
-    # The raw quality checks are blocking: a failed one stops dbt (and the report) in this run.
-    executable = [a for a in all_assets if not isinstance(a, dg.AssetSpec)] + list(raw_quality_checks)
-    bulk = (end - start).days + 1 > BULK_RUN_MIN_DAYS
-    if bulk:
-        # Same assets and code, without Dagster's per-partition records (see bulk_raw_assets).
-        bulk_keys = {a.key for a in bulk_raw_assets()}
-        executable = [a for a in executable if not (isinstance(a, dg.AssetsDefinition) and a.is_materializable
-                                                    and set(a.keys) & bulk_keys)] + bulk_raw_assets()
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+        from pipelines.assets.dbt import FULL_REFRESH_TAG
+        from pipelines.assets.raw import bulk_raw_assets
+        from pipelines.checks.raw_checks import raw_quality_checks
+        from pipelines.config import paths_from_env
+        from pipelines.definitions import all_assets, reference_tables, resources
+        from pipelines.resources import IngestSettings
+
+        res = resources()
+        res["ingest"] = IngestSettings(mode=mode, files_dir=files_dir, allow_mixed=allow_mixed, **(demo_overrides or {}))
+        # The raw quality checks are blocking: a failed one stops dbt (and the report) in this run.
+        executable = [a for a in all_assets if not isinstance(a, dg.AssetSpec)] + list(raw_quality_checks)
+        bulk = (end - start).days + 1 > BULK_RUN_MIN_DAYS
+        if bulk:
+            # Same assets and code, without Dagster's per-partition records (see bulk_raw_assets).
+            bulk_keys = {a.key for a in bulk_raw_assets()}
+            executable = [a for a in executable if not (isinstance(a, dg.AssetsDefinition) and a.is_materializable
+                                                        and set(a.keys) & bulk_keys)] + bulk_raw_assets()
+        instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     tags = {
         "dagster/asset_partition_range_start": start.isoformat(),
         "dagster/asset_partition_range_end": end.isoformat(),
@@ -356,6 +359,9 @@ def console_main() -> None:
     """The `btcflows` command: main(), then leave without the interpreter's teardown. Freeing the
     modules of dagster, dbt, great_expectations and scipy at exit takes ~3 s here; every file and
     warehouse connection is closed by then (context managers), and the streams are flushed."""
+    from pipelines import gc_tuning
+
+    gc_tuning.for_this_command()
     try:
         main()
         code = 0

@@ -14,6 +14,7 @@ lifeline) closes, or when it refuses a command (the client then runs plain dbt).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -54,6 +55,16 @@ class Parse(threading.Thread):
 
     def run(self) -> None:
         lower_thread_priority()
+        # dbt and the parsed project stay alive for the whole build: no collections while they load,
+        # then out of every later one (the collector rescanning them cost ~0.4 s of a build here).
+        gc.disable()
+        try:
+            self._parse()
+        finally:
+            gc.freeze()
+            gc.enable()
+
+    def _parse(self) -> None:
         try:
             from dbt.cli.main import dbtRunner
 

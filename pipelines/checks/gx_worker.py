@@ -84,10 +84,18 @@ def validate(dataset: str, frame: pd.DataFrame, *, history: pd.DataFrame | None 
 
 
 def _warm_up() -> None:
-    # in the worker; this process imports neither pandas nor GX to start it
-    from pipelines.checks import expectations
+    # In the worker (this process imports neither pandas nor GX to start it). GX stays loaded for
+    # the worker's life: no collections while it loads, then out of every later one.
+    import gc
 
-    expectations.warm_up()
+    gc.disable()
+    try:
+        from pipelines.checks import expectations
+
+        expectations.warm_up()
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 def _validate(dataset: str, frame: pd.DataFrame, history: pd.DataFrame | None):
