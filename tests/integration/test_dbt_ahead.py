@@ -125,6 +125,15 @@ def test_a_model_changed_after_the_parse_is_not_served_from_the_stale_parse(proj
         assert con.execute("select days from main.days").fetchone() == (42,)
 
 
+def test_a_project_that_does_not_parse_fails_as_plain_dbt_fails(project, warehouse):
+    (project / "models" / "days.sql").write_text("select {{ ref('no_such_model') }}")
+    code, _, output = run_step(["build"], {**step_env(warehouse, project), **start(warehouse, project)}, project)
+    plain_code, _, plain_output = run_step(["build"], step_env(warehouse, project), project)
+    assert code == plain_code == 2  # dbt's exit code for "dbt itself failed"
+    assert "dbt-ahead not used (parse failed" in output
+    assert "no_such_model" in output and "no_such_model" in plain_output
+
+
 def test_an_unused_ahead_is_ended_at_once(project, warehouse):
     start(warehouse, project)
     (ahead,) = dbt_ahead._started.values()
