@@ -144,6 +144,31 @@ def test_an_unused_ahead_is_ended_at_once(project, warehouse):
     assert dbt_ahead.ahead_env(dbt_ahead.dbt_target_path(warehouse)) == {}
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc (Linux)")
+def test_an_ahead_outlives_no_killed_run(project, warehouse):
+    """The run that started it dies (SIGKILL, nothing cleaned up): its lifeline closes and it exits."""
+    code = ("import sys, time; from datetime import date; from pipelines import dbt_ahead; "
+            f"dbt_ahead.start_dbt_ahead({warehouse!r}, date(2026, 4, 7), date(2026, 4, 8), "
+            f"project_dir={str(project)!r}, profiles_dir={str(project)!r}); "
+            "print(next(iter(dbt_ahead._started.values())).process.pid, flush=True); time.sleep(60)")
+    run = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    server_pid = int(run.stdout.readline())
+    run.kill()
+    run.wait()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and _alive(server_pid):
+        time.sleep(0.1)
+    assert not _alive(server_pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"  # a zombie has exited (its parent is gone: init reaps it)
+    except FileNotFoundError:
+        return False
+
+
 def test_without_an_ahead_btcflows_dbt_is_dbt():
     out = subprocess.run([str(BTCFLOWS_DBT), "--version"], capture_output=True, text=True, check=True).stdout
     from dbt.version import __version__
