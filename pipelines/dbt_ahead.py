@@ -114,6 +114,7 @@ def start_dbt_ahead(warehouse_path: str, start: date, end: date, *, python: str 
         # stdin stays open as the server's lifeline: it exits when this process closes it or dies.
         process = subprocess.Popen(
             [python or sys.executable, "-m", "pipelines.dbt_ahead_server", "--listen-fd", str(listener.fileno()),
+             "--socket", str(socket_path),
              "--project-dir", str(project_dir), "--profiles-dir", str(profiles_dir), "--target-path", str(target)],
             env=env, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, cwd=str(project_dir),
             pass_fds=[listener.fileno()])

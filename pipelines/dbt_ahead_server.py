@@ -2,9 +2,10 @@
 project now, then run the dbt step's command with the parsed project when `btcflows-dbt` hands it
 over (once), on that command's own streams.
 
-    python -m pipelines.dbt_ahead_server --listen-fd N --project-dir P --profiles-dir P --target-path T
+    python -m pipelines.dbt_ahead_server --listen-fd N --socket S --project-dir P --profiles-dir P --target-path T
 
-(N: a listening Unix socket, bound by the run, inherited.)
+(N: a listening Unix socket, bound by the run at S and inherited; S's private directory is removed
+once a client is in, or when this process leaves.)
 
 The import and the parse run in a thread at a lower CPU priority (on Linux a thread's niceness is
 its own), so they yield the core to the run's process; the build runs in the main thread at normal
@@ -18,6 +19,7 @@ import gc
 import json
 import logging
 import os
+import shutil
 import socket
 import sys
 import threading
@@ -27,6 +29,9 @@ from pathlib import Path
 from pipelines.dbt_ahead import PARSE_ENV, SERVED_COMMANDS, _command
 from pipelines.side_process import lower_thread_priority
 
+# File timestamps come from a coarser clock than time.time(): a file written just after the parse
+# started may carry an earlier mtime. Files changed this shortly before the parse count as changed.
+MTIME_MARGIN_S = 1.0
 _WATCHED = ("models", "macros", "tests", "seeds", "snapshots", "analyses", "dbt_project.yml", "profiles.yml",
             "packages.yml", "dependencies.yml")
 
@@ -91,7 +96,8 @@ def refusal(request: dict, parse: Parse, parsed_env: dict[str, str]) -> str:
     changed = [name for name in PARSE_ENV if env.get(name) != parsed_env.get(name)]
     if changed:
         return f"prepared for another {', '.join(changed)}"
-    if newest_project_mtime(Path(parse.args.project_dir), Path(parse.args.profiles_dir)) >= parse.started_at:
+    newest = newest_project_mtime(Path(parse.args.project_dir), Path(parse.args.profiles_dir))
+    if newest >= parse.started_at - MTIME_MARGIN_S:
         return "a project file changed since its parse"
     return ""
 
@@ -116,12 +122,21 @@ def _reply(conn: socket.socket, message: dict) -> None:
     conn.sendall((json.dumps(message) + "\n").encode())
 
 
+_socket_dir: Path | None = None
+
+
+def _remove_socket_dir() -> None:
+    if _socket_dir is not None:
+        shutil.rmtree(_socket_dir, ignore_errors=True)
+
+
 def _leave() -> None:
     """Exit now, without the interpreter's teardown (~1 s with dbt loaded, which the end of the run
     would wait for), but after multiprocessing's finalizers: dbt's adapters hold named semaphores
     (their connection locks) that would otherwise be reported as leaked."""
     import multiprocessing.util
 
+    _remove_socket_dir()  # also after a run that was killed and could not remove it
     multiprocessing.util._run_finalizers(0)
     sys.stdout.flush()
     sys.stderr.flush()
@@ -158,10 +173,13 @@ def serve(conn: socket.socket, request: dict, fds: list[int], manifest) -> int:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="dbt_ahead_server")
     ap.add_argument("--listen-fd", type=int, required=True)
+    ap.add_argument("--socket", required=True)
     ap.add_argument("--project-dir", required=True)
     ap.add_argument("--profiles-dir", required=True)
     ap.add_argument("--target-path", required=True)
     args = ap.parse_args(argv)
+    global _socket_dir
+    _socket_dir = Path(args.socket).parent
 
     threading.Thread(target=_watch_lifeline, name="lifeline", daemon=True).start()
     listener = socket.socket(fileno=args.listen_fd)
@@ -171,6 +189,7 @@ def main(argv: list[str] | None = None) -> None:
 
     conn, _ = listener.accept()
     listener.close()
+    _remove_socket_dir()  # it serves this one client: no one else needs to find it
     request, fds = _receive(conn)
     asked_at = time.time()
     parse.join()

@@ -38,6 +38,9 @@ def project(tmp_path):
     (root / "models" / "days.sql").write_text(
         "select window_end - window_start + 1 as days from {{ ref('window') }}")
     (root / "tests" / "always_fails.sql").write_text("select * from {{ ref('days') }} where days > 0")
+    an_hour_ago = time.time() - 3600  # written well before any run (a file changed around a parse is not served)
+    for path in root.rglob("*"):
+        os.utime(path, (an_hour_ago, an_hour_ago))
     return root
 
 
@@ -117,7 +120,6 @@ def test_another_window_is_not_served_but_runs_as_plain_dbt(project, warehouse):
 
 def test_a_model_changed_after_the_parse_is_not_served_from_the_stale_parse(project, warehouse):
     extra = start(warehouse, project)
-    time.sleep(0.05)
     (project / "models" / "days.sql").write_text("select 42 as days from {{ ref('window') }}")
     code, _, output = run_step(["run"], {**step_env(warehouse, project), **extra}, project)
     assert code == 0 and "a project file changed since its parse" in output
@@ -151,14 +153,16 @@ def test_an_ahead_outlives_no_killed_run(project, warehouse):
             f"dbt_ahead.start_dbt_ahead({warehouse!r}, date(2026, 4, 7), date(2026, 4, 8), "
             f"project_dir={str(project)!r}, profiles_dir={str(project)!r}); "
             "print(next(iter(dbt_ahead._started.values())).process.pid, flush=True); time.sleep(60)")
+    code = code.replace(".process.pid, flush", ".process.pid, next(iter(dbt_ahead._started.values())).socket_path, flush")
     run = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    server_pid = int(run.stdout.readline())
+    pid, socket_path = run.stdout.readline().split()
     run.kill()
     run.wait()
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and _alive(server_pid):
+    while time.monotonic() < deadline and _alive(int(pid)):
         time.sleep(0.1)
-    assert not _alive(server_pid)
+    assert not _alive(int(pid))
+    assert not Path(socket_path).parent.exists()  # nothing left behind in the temp directory
 
 
 def _alive(pid: int) -> bool:

@@ -28,7 +28,7 @@ def _parse(tmp_path, manifest=A_MANIFEST, problem=""):
     (tmp_path / "models").mkdir(exist_ok=True)
     (tmp_path / "models" / "m.sql").write_text("select 1")
     args = argparse.Namespace(project_dir=str(tmp_path), profiles_dir=str(tmp_path))
-    return SimpleNamespace(args=args, manifest=manifest, problem=problem, started_at=time.time() + 1)
+    return SimpleNamespace(args=args, manifest=manifest, problem=problem, started_at=time.time() + 5)
 
 
 ENV = {"BTCFLOWS_WAREHOUSE": "/w/b.duckdb", "BTCFLOWS_WINDOW_START": "2026-04-07", "BTCFLOWS_WINDOW_END": "2026-04-07",
@@ -50,9 +50,11 @@ def test_a_request_is_served_only_with_the_parse_it_was_prepared_for(tmp_path, a
     assert dbt_ahead_server.refusal({"args": args, "env": env}, parse, ENV) == why
 
 
-def test_a_project_file_newer_than_the_parse_refuses(tmp_path):
+@pytest.mark.parametrize("parse_started_seconds_after_the_write", [-60, 0, 0.5])
+def test_a_project_file_newer_than_the_parse_or_just_older_refuses(tmp_path, parse_started_seconds_after_the_write):
+    # just older too: file timestamps lag the clock, so a write right after the parse began can look earlier
     parse = _parse(tmp_path)
-    parse.started_at = time.time() - 60
+    parse.started_at = (tmp_path / "models" / "m.sql").stat().st_mtime + parse_started_seconds_after_the_write
     assert dbt_ahead_server.refusal({"args": ["build"], "env": ENV}, parse, ENV) == "a project file changed since its parse"
 
 
