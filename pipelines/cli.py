@@ -89,7 +89,7 @@ def run_materialization(mode: str, start: date, end: date, files_dir: str = "", 
     try:
         if selection is None:
             # The run checks raw tables and builds dbt: GX's import and dbt's import and parse start
-            # now, in two other processes, while this one loads the pipeline (~6 s) and ingests.
+            # now, in two other processes, while this one loads the pipeline (~3 s here) and ingests.
             gx_worker.start()
             start_dbt_ahead(str(paths_from_env().warehouse), start, end)
         result = _materialize(mode, start, end, files_dir, allow_mixed, demo_overrides, selection, full_refresh)

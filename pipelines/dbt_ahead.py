@@ -32,6 +32,7 @@ from datetime import date
 from pathlib import Path
 
 from pipelines.config import DBT_PROJECT_DIR
+from pipelines.dbt_manifest import dbt_executable
 
 # The socket of the dbt-ahead prepared for this dbt step (set by the dbt asset for its dbt.cli call).
 AHEAD_SOCKET_ENV = "BTCFLOWS_DBT_AHEAD"
@@ -73,16 +74,11 @@ def dbt_file_log_level() -> str:
     return os.environ.get("DBT_LOG_LEVEL_FILE") or "none"
 
 
-def real_dbt_executable() -> str:
-    candidate = Path(sys.executable).with_name("dbt")
-    return str(candidate) if candidate.exists() else (shutil.which("dbt") or "dbt")
-
-
 def dbt_step_executable() -> str:
     """The executable the dbt asset runs: `btcflows-dbt` when installed beside this Python (it
     uses a dbt-ahead if there is one, else becomes `dbt`), else `dbt`."""
     candidate = Path(sys.executable).with_name("btcflows-dbt")
-    return str(candidate) if candidate.exists() else real_dbt_executable()
+    return str(candidate) if candidate.exists() else dbt_executable()
 
 
 # -- the run's side: start, hand over, stop ------------------------------------------------------
@@ -157,7 +153,7 @@ def stop_dbt_ahead() -> None:
 
 
 # -- btcflows-dbt: the dbt executable of the dbt step --------------------------------------------
-def _command(args: list[str]) -> str | None:
+def command_name(args: list[str]) -> str | None:
     return next((a for a in args if not a.startswith("-")), None)
 
 
@@ -203,10 +199,10 @@ def client_main() -> None:
     """`btcflows-dbt ARGS`: `dbt ARGS`, run by the waiting dbt-ahead when there is one for it."""
     args = sys.argv[1:]
     socket_path = os.environ.pop(AHEAD_SOCKET_ENV, "")
-    if socket_path and _command(args) in SERVED_COMMANDS:
+    if socket_path and command_name(args) in SERVED_COMMANDS:
         code = served_by_ahead(socket_path, args)
         if code is not None:
             sys.stdout.flush()
             os._exit(code)
-    dbt = real_dbt_executable()
-    os.execv(dbt, [dbt, *args])
+    dbt = dbt_executable()
+    os.execvp(dbt, [dbt, *args])  # searches PATH when dbt is not beside this Python

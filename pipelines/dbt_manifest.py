@@ -11,13 +11,18 @@ from pathlib import Path
 from pipelines.config import DBT_PROJECT_DIR, paths_from_env
 
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
-_WATCHED = ("models", "macros", "tests", "seeds", "dbt_project.yml", "profiles.yml")
+_WATCHED = ("models", "macros", "tests", "seeds", "snapshots", "analyses", "dbt_project.yml", "profiles.yml",
+            "packages.yml", "dependencies.yml")
 
 
-def _newest_source_mtime() -> float:
+def newest_source_mtime(project_dir: Path = DBT_PROJECT_DIR, profiles_dir: Path | None = None) -> float:
+    """The newest modification time among the project's models, macros, tests and project files
+    (and profiles_dir's profiles.yml, when it is given)."""
+    paths = [Path(project_dir) / name for name in _WATCHED]
+    if profiles_dir is not None:
+        paths.append(Path(profiles_dir) / "profiles.yml")
     newest = 0.0
-    for name in _WATCHED:
-        path = DBT_PROJECT_DIR / name
+    for path in paths:
         files = [path] if path.is_file() else (p for p in path.rglob("*") if p.is_file()) if path.exists() else []
         for f in files:
             newest = max(newest, f.stat().st_mtime)
@@ -25,7 +30,7 @@ def _newest_source_mtime() -> float:
 
 
 def manifest_is_stale() -> bool:
-    return not MANIFEST.exists() or MANIFEST.stat().st_mtime < _newest_source_mtime()
+    return not MANIFEST.exists() or MANIFEST.stat().st_mtime < newest_source_mtime()
 
 
 def dbt_executable() -> str:

@@ -23,10 +23,9 @@ def for_this_command() -> None:
 
 
 @contextmanager
-def loading() -> Iterator[None]:
-    if not _command_process:
-        yield
-        return
+def frozen_after_loading() -> Iterator[None]:
+    """No collections while the block loads what stays alive, then those objects out of every later
+    collection. For processes that end after one job (a command, dbt-ahead, the GX worker)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -35,3 +34,13 @@ def loading() -> Iterator[None]:
         gc.freeze()
         if enabled:
             gc.enable()
+
+
+@contextmanager
+def loading() -> Iterator[None]:
+    """`frozen_after_loading` in a command's own process; nothing elsewhere."""
+    if not _command_process:
+        yield
+        return
+    with frozen_after_loading():
+        yield

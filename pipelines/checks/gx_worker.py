@@ -86,16 +86,12 @@ def validate(dataset: str, frame: pd.DataFrame, *, history: pd.DataFrame | None 
 def _warm_up() -> None:
     # In the worker (this process imports neither pandas nor GX to start it). GX stays loaded for
     # the worker's life: no collections while it loads, then out of every later one.
-    import gc
+    from pipelines.gc_tuning import frozen_after_loading
 
-    gc.disable()
-    try:
+    with frozen_after_loading():
         from pipelines.checks import expectations
 
         expectations.warm_up()
-    finally:
-        gc.freeze()
-        gc.enable()
 
 
 def _validate(dataset: str, frame: pd.DataFrame, history: pd.DataFrame | None):
