@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 manifest: install
-	@$(PY) -c "from pipelines.dbt_manifest import ensure_manifest; ensure_manifest()"
+	@$(PY) -c "from pipelines.dbt_project import prepare_if_stale; prepare_if_stale()"
 
 ## simulate, replay, materialize everything, print the crash window (SIMULATED data)
 demo: manifest

@@ -34,10 +34,7 @@ def main() -> None:
 
     import dagster as dg
 
-    from pipelines import gc_tuning
     from pipelines.cli import run_materialization
-
-    gc_tuning.for_this_command()  # one run per process, as `btcflows materialize`
 
     for category in (dg.BetaWarning, dg.PreviewWarning, dg.SupersessionWarning):
         warnings.filterwarnings("ignore", category=category)
@@ -47,12 +44,10 @@ def main() -> None:
     run_end = date.fromisoformat(args.run_end or args.end)
     selection = None
     if args.archive_only:
-        from pipelines.definitions import all_assets
+        from pipelines import sources
 
-        keys = [k for a in all_assets if not isinstance(a, dg.AssetSpec) for k in a.keys
-                if k.path[0] == "archive"]
-        selection = dg.AssetSelection.assets(*keys)
-    run_materialization("demo", run_start, run_end, demo_overrides=overrides, selection=selection)
+        selection = [dg.AssetKey(["archive", name]) for name in sources.names()]
+    run_materialization("demo", run_start, run_end, demo_overrides=overrides, asset_selection=selection)
 
 
 if __name__ == "__main__":

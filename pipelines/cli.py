@@ -1,4 +1,4 @@
-"""`btcflows`: the command line. Sub-commands: demo, materialize, import, parse, query, archive, report."""
+"""`btcflows`: the command line. Sub-commands: demo, materialize, import, parse, query, archive, report, instance."""
 from __future__ import annotations
 
 import argparse
@@ -31,72 +31,31 @@ def _die(msg: str, code: int = 1) -> NoReturn:  # noqa: F821
 
 
 # -- materialization ------------------------------------------------------------------------
-# Windows longer than this run as one bulk run with unpartitioned raw assets (same code and rows);
-# shorter ones record a Dagster materialization per daily partition.
-BULK_RUN_MIN_DAYS = 31
-
-def _materialize(mode, start, end, files_dir, allow_mixed, demo_overrides, selection, full_refresh):
-    """The Dagster run itself (in this process, ephemeral instance unless DAGSTER_HOME is set)."""
-    from pipelines import gc_tuning
-
-    with gc_tuning.loading():  # the loaded pipeline stays for the rest of the process
-        _quiet_library_warnings()  # here, not in main(): importing dagster waits until the side processes started
-        import dagster as dg
-
-        from pipelines.assets.dbt import FULL_REFRESH_TAG
-        from pipelines.assets.raw import bulk_raw_assets
-        from pipelines.checks.raw_checks import raw_quality_checks
-        from pipelines.config import paths_from_env
-        from pipelines.definitions import all_assets, reference_tables, resources
-        from pipelines.resources import IngestSettings
-
-        res = resources()
-        res["ingest"] = IngestSettings(mode=mode, files_dir=files_dir, allow_mixed=allow_mixed, **(demo_overrides or {}))
-        # The raw quality checks are blocking: a failed one stops dbt (and the report) in this run.
-        executable = [a for a in all_assets if not isinstance(a, dg.AssetSpec)] + list(raw_quality_checks)
-        bulk = (end - start).days + 1 > BULK_RUN_MIN_DAYS
-        if bulk:
-            # Same assets and code, without Dagster's per-partition records (see bulk_raw_assets).
-            bulk_keys = {a.key for a in bulk_raw_assets()}
-            executable = [a for a in executable if not (isinstance(a, dg.AssetsDefinition) and a.is_materializable
-                                                        and set(a.keys) & bulk_keys)] + bulk_raw_assets()
-        instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    tags = {
-        "dagster/asset_partition_range_start": start.isoformat(),
-        "dagster/asset_partition_range_end": end.isoformat(),
-        **({FULL_REFRESH_TAG: "true"} if full_refresh else {}),
-    }
-    log_path = paths_from_env().warehouse.parent / "logs" / "last_run.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    _say(f"run {start}..{end} (mode {mode}{', one bulk run' if bulk else ''}); dbt's full log: {log_path}")
-    # dagster-dbt echoes every dbt event on stdout; keep stdout for results and send those to a file.
-    with open(log_path, "w") as dbt_log, contextlib.redirect_stdout(dbt_log):
-        return dg.materialize(
-            executable + list(reference_tables), resources=res, tags=tags, instance=instance,
-            raise_on_error=False, selection=selection,
-            run_config={"loggers": {"console": {"config": {"log_level": os.environ.get("BTCFLOWS_LOG_LEVEL", "INFO")}}}},
-        )
-
-
 def run_materialization(mode: str, start: date, end: date, files_dir: str = "", allow_mixed: bool = False,
-                        demo_overrides: dict | None = None, selection=None, full_refresh: bool = False):
-    """Materialize archive -> raw -> dbt for [start, end] as one run (single-run backfill)."""
-    from pipelines.checks import gx_worker
+                        demo_overrides: dict | None = None, asset_selection=None, full_refresh: bool = False):
+    """Run the `materialize_all` job of the Definitions over [start, end] (archive -> raw -> checks ->
+    dbt -> report), in this process, recorded in the warehouse's Dagster instance; exits 1 with the
+    failed steps and checks named when it fails."""
+    _quiet_library_warnings()
+    import dagster as dg
+
+    from pipelines.assets.dbt import FULL_REFRESH_TAG
     from pipelines.config import paths_from_env
-    from pipelines.dbt_ahead import start_dbt_ahead, stop_dbt_ahead
+    from pipelines.run_window import is_bulk, window_tags
+    from pipelines.runs.execute import MATERIALIZE_JOB, execute_job
+    from pipelines.runs.instance import dagster_home
 
     t0 = time.monotonic()
-    try:
-        if selection is None:
-            # The run checks raw tables and builds dbt: GX's import and dbt's import and parse start
-            # now, in two other processes, while this one loads the pipeline (~3 s here) and ingests.
-            gx_worker.start()
-            start_dbt_ahead(str(paths_from_env().warehouse), start, end)
-        result = _materialize(mode, start, end, files_dir, allow_mixed, demo_overrides, selection, full_refresh)
-    finally:
-        stop_dbt_ahead()
-        gx_worker.stop()
-    import dagster as dg
+    ingest = {"mode": mode, "files_dir": files_dir, "allow_mixed": allow_mixed, **(demo_overrides or {})}
+    log_path = paths_from_env().warehouse.parent / "logs" / "last_run.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    bulk = is_bulk(window_tags(start, end))
+    _say(f"run {start}..{end} (mode {mode}{', one bulk run' if bulk else ''}); dbt's full log: {log_path}; "
+         f"Dagster instance: {dagster_home()}")
+    # dagster-dbt echoes every dbt event on stdout; keep stdout for results and send those to a file.
+    with open(log_path, "w") as dbt_log, contextlib.redirect_stdout(dbt_log):
+        result = execute_job(MATERIALIZE_JOB, start, end, ingest=ingest, asset_selection=asset_selection,
+                             tags={FULL_REFRESH_TAG: "true"} if full_refresh else None)
 
     failures = [e for e in result.all_events if e.is_step_failure]
     failed_checks = []
@@ -113,8 +72,9 @@ def run_materialization(mode: str, start: date, end: date, files_dir: str = "", 
             err = ev.event_specific_data.error
             _say(f"step {ev.step_key} failed: {err.message.strip() if err else ''}")
         _die(f"materialization of {start}..{end} failed ({len(failures)} step(s), {len(failed_checks)} check(s)): "
-             "a failed ingest step wrote nothing for its window; steps downstream of a failure did not run")
-    _say(f"materialized {start}..{end} in {time.monotonic() - t0:.1f}s")
+             "a failed ingest step wrote nothing for its window; steps downstream of a failure did not run "
+             f"(run {result.run_id})")
+    _say(f"materialized {start}..{end} in {time.monotonic() - t0:.1f}s (run {result.run_id})")
     return result
 
 
@@ -290,6 +250,12 @@ def cmd_report(args) -> None:
     print(report.html_path)
 
 
+def cmd_instance(args) -> None:
+    from pipelines.runs.instance import ensure_dagster_home
+
+    print(ensure_dagster_home())
+
+
 def _quiet_library_warnings() -> None:
     """Dagster's Beta/Preview/Supersession notices are for us, not for the person at the terminal."""
     import warnings
@@ -349,6 +315,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--days", type=int, default=60, help="trading days in the window (default 60)")
     p.set_defaults(func=cmd_report)
 
+    p = sub.add_parser("instance", help="print the Dagster instance directory (DAGSTER_HOME) runs of this warehouse "
+                                        "record into, creating it with its dagster.yaml on first use")
+    p.set_defaults(func=cmd_instance)
+
     args = parser.parse_args(argv)
     if args.command == "report":
         _quiet_library_warnings()
@@ -359,9 +329,6 @@ def console_main() -> None:
     """The `btcflows` command: main(), then leave without the interpreter's teardown. Freeing the
     modules of dagster, dbt, great_expectations and scipy at exit takes ~3 s here; every file and
     warehouse connection is closed by then (context managers), and the streams are flushed."""
-    from pipelines import gc_tuning
-
-    gc_tuning.for_this_command()
     try:
         main()
         code = 0

@@ -7,17 +7,13 @@ from pipelines.assets.archive import archive_assets
 from pipelines.assets.dbt import dbt_models, dbt_resource
 from pipelines.assets.raw import raw_assets, reference_tables
 from pipelines.assets.report import report
-from pipelines.automation import daily_partitions, schedules, sensors
 from pipelines.checks.raw_checks import build_freshness_sensor, freshness_checks, raw_quality_checks
+from pipelines.jobs import WAREHOUSE_EXECUTOR, jobs
 from pipelines.resources import IngestSettings, WarehouseResource
+from pipelines.schedules import schedules
+from pipelines.sensors import sensors
 
 all_assets = [*archive_assets(), *raw_assets(), *reference_tables, dbt_models, report]
-
-materialize_all = dg.define_asset_job(
-    "materialize_all",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(*[s.key for s in reference_tables]),
-    partitions_def=daily_partitions,
-)
 
 
 def resources() -> dict:
@@ -31,8 +27,10 @@ def resources() -> dict:
 defs = dg.Definitions(
     assets=all_assets,
     asset_checks=[*raw_quality_checks, *freshness_checks],
-    jobs=[materialize_all],
+    jobs=jobs,
     schedules=schedules,
     sensors=[*sensors, build_freshness_sensor()],
     resources=resources(),
+    # also the executor of the UI's ad-hoc asset runs (Materialize), not only of the jobs
+    executor=WAREHOUSE_EXECUTOR,
 )

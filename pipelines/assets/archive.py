@@ -8,8 +8,8 @@ import dagster as dg
 
 from pipelines import sources
 from pipelines.archive import PayloadMeta, utc_now_iso
-from pipelines.automation import partition_window
 from pipelines.resources import IngestSettings, WarehouseResource
+from pipelines.run_window import run_window
 from pipelines.sources.http import HttpClient
 from pipelines.timeutils import NEW_YORK, calendar_days
 
@@ -57,7 +57,7 @@ def build_archive_asset(source_name: str) -> dg.AssetsDefinition:
         metadata={"datasets": ", ".join(module.DATASETS), "snapshot_only": bool(getattr(module, "SNAPSHOT", False))},
     )
     def _archive(context: dg.AssetExecutionContext, warehouse: WarehouseResource, ingest: IngestSettings):
-        start, end = partition_window(context)
+        start, end = run_window(context)
         days = calendar_days(start, end)
         archive = warehouse.archive
         written = None

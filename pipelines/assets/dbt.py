@@ -1,5 +1,5 @@
-"""The dbt project as Dagster assets: one step runs `dbt build` for the run's partition window;
-dbt tests surface as asset checks; sources map to the raw ingest assets (lineage unbroken)."""
+"""The dbt project as Dagster assets: one step runs `dbt build` for the run's window; dbt tests
+surface as asset checks; sources map to the raw ingest assets (lineage unbroken)."""
 
 import os
 from collections.abc import Iterator, Mapping, Sequence
@@ -12,19 +12,12 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from packaging import version
 
-from pipelines.automation import DUCKDB_POOL, partition_window
-from pipelines.config import DBT_PROJECT_DIR
-from pipelines.dbt_ahead import (
-    ahead_env,
-    dbt_env,
-    dbt_file_log_level,
-    dbt_step_executable,
-    dbt_target_path,
-)
-from pipelines.dbt_manifest import ensure_manifest
+from pipelines.dbt_project import dbt_env, dbt_executable, dbt_project, dbt_target_path, prepare_if_stale
 from pipelines.resources import WarehouseResource
+from pipelines.run_window import run_window
+from pipelines.runs.instance import DUCKDB_POOL
 
-MANIFEST_PATH = ensure_manifest()
+MANIFEST_PATH = prepare_if_stale(dbt_project)
 
 
 class Translator(DagsterDbtTranslator):
@@ -37,9 +30,9 @@ class Translator(DagsterDbtTranslator):
 
 class BtcflowsDbtCliResource(DbtCliResource):
     """dagster-dbt's resource for the dbt installed beside this Python, without two start-up costs
-    we get nothing for (~6 s a run here): it asks the dbt executable for its version by running
-    `dbt --version` (a second dbt start-up), and it builds an in-process dbt adapter that only its
-    row-count and column-metadata helpers use, which our assets do not call."""
+    we get nothing for: it asks the dbt executable for its version by running `dbt --version` (a
+    second dbt start-up), and it builds an in-process dbt adapter that only its row-count and
+    column-metadata helpers use, which our assets do not call."""
 
     @cached_property
     def _cli_version(self) -> version.Version:
@@ -69,12 +62,9 @@ def run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: W
             args: list[str], start: date, end: date) -> Iterator:
     # dbt runs as a subprocess started inside dbt.cli() with a copy of this environment: the
     # profile finds the warehouse through BTCFLOWS_WAREHOUSE, the window_start()/window_end() macros
-    # the window, btcflows-dbt its dbt-ahead (if this command run started one). Restored afterwards
-    # so later dbt commands in this process do not inherit a window.
-    target = dbt_target_path(warehouse.warehouse_path)
-    with _environment({**dbt_env(warehouse.warehouse_path, start, end), **ahead_env(target),
-                       "DBT_LOG_LEVEL_FILE": dbt_file_log_level()}):
-        invocation = dbt.cli(args, context=context, target_path=target)
+    # the window. Restored afterwards so later dbt commands in this process do not inherit a window.
+    with _environment(dbt_env(warehouse.warehouse_path, start, end)):
+        invocation = dbt.cli(args, context=context, target_path=dbt_target_path(warehouse.warehouse_path))
     yield from invocation.stream()
 
 
@@ -90,14 +80,14 @@ def build_args(run_tags: Mapping[str, str]) -> list[str]:
 
 @dbt_assets(
     manifest=MANIFEST_PATH,
+    project=dbt_project,
     dagster_dbt_translator=Translator(),
     pool=DUCKDB_POOL,
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-    start, end = partition_window(context)
+    start, end = run_window(context)
     yield from run_dbt(context, dbt, warehouse, build_args(context.run.tags), start, end)
 
 
 def dbt_resource() -> DbtCliResource:
-    return BtcflowsDbtCliResource(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR),
-                                  dbt_executable=dbt_step_executable())
+    return BtcflowsDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())

@@ -1,31 +1,29 @@
 """One asset per canonical dataset: raw.<dataset> in DuckDB, daily partitions (New York), each
-window written in one transaction (delete + insert; re-running changes nothing)."""
+window written in one transaction (delete + insert; re-running changes nothing). A run writes its
+window: a partition, a partition range, or a bulk window (pipelines/run_window.py)."""
 
 from pathlib import Path
 
 import dagster as dg
 
 from pipelines import sources
-from pipelines.automation import DUCKDB_POOL, daily_partitions, partition_window
-from pipelines.checks import gx_worker
-from pipelines.checks.raw_checks import read_window
 from pipelines.datasets import DATASETS
 from pipelines.ingest import collect_from_archive
+from pipelines.partitions import daily_partitions
 from pipelines.resources import IngestSettings, WarehouseResource
-from pipelines.warehouse import WarehouseLocked
+from pipelines.run_window import run_window
+from pipelines.runs.instance import DUCKDB_POOL
 
 
-def build_raw_asset(dataset: str, partitioned: bool = True) -> dg.AssetsDefinition:
-    """`partitioned=False` gives the same asset for bulk runs over long windows (see
-    `bulk_raw_assets`): same key, same code, the window from the run's partition tags."""
+def build_raw_asset(dataset: str) -> dg.AssetsDefinition:
     ds = DATASETS[dataset]
     feeding = sources.sources_for(dataset)
 
     @dg.asset(
         key=["raw", dataset],
         deps=[dg.AssetKey(["archive", name]) for name in feeding],
-        partitions_def=daily_partitions if partitioned else None,
-        backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
+        partitions_def=daily_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
         pool=DUCKDB_POOL,
         group_name="raw",
         kinds={"duckdb"},
@@ -38,7 +36,7 @@ def build_raw_asset(dataset: str, partitioned: bool = True) -> dg.AssetsDefiniti
         },
     )
     def _raw(context: dg.AssetExecutionContext, warehouse: WarehouseResource, ingest: IngestSettings):
-        start, end = partition_window(context)
+        start, end = run_window(context)
         if ingest.mode == "files":
             from pipelines.files import read_dataset_file
 
@@ -53,20 +51,13 @@ def build_raw_asset(dataset: str, partitioned: bool = True) -> dg.AssetsDefiniti
         wh = warehouse.warehouse
         with wh.writer() as con:
             result = wh.write_window(con, dataset, rows, start, end, allow_mixed=ingest.allow_mixed)
-        if gx_worker.running():
-            # A command run: its GX worker validates the window now, on the other core, while the
-            # run goes on; the blocking check collects the outcome (read the same way it would read).
-            # Best effort: if another process holds the file, the check reads and validates later.
-            try:
-                gx_worker.validate_ahead(dataset, start, end, *read_window(wh, dataset, start, end, wait_s=0))
-            except WarehouseLocked:
-                pass
         context.log.info(
             f"raw.{dataset} {start}..{end}: {result.rows_in_window} rows"
             + (" (unchanged)" if result.unchanged else f", replaced {result.deleted}")
         )
         return dg.MaterializeResult(
             metadata={
+                "window": f"{start}..{end}",
                 "rows_in_window": result.rows_in_window,
                 "rows_replaced": result.deleted,
                 "unchanged": result.unchanged,
@@ -81,14 +72,6 @@ def build_raw_asset(dataset: str, partitioned: bool = True) -> dg.AssetsDefiniti
 
 def raw_assets() -> list[dg.AssetsDefinition]:
     return [build_raw_asset(name) for name in DATASETS]
-
-
-def bulk_raw_assets() -> list[dg.AssetsDefinition]:
-    """The raw assets without Dagster partitions, for CLI runs over long windows (demo, import,
-    backfills of months or years). Dagster records two events per asset and partition in its event
-    log (about 5-15 ms each here), which for 11 datasets over two years is minutes of bookkeeping
-    for no data; the rows, the transactions and the checks are the same."""
-    return [build_raw_asset(name, partitioned=False) for name in DATASETS]
 
 
 reference_tables = [

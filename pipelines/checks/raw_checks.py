@@ -18,9 +18,11 @@ import dagster as dg
 import pandas as pd
 
 from pipelines import sources
-from pipelines.automation import DUCKDB_POOL, TIMEZONE, partition_window
 from pipelines.datasets import DATASETS, LINEAGE_COLUMNS
+from pipelines.partitions import TIMEZONE
 from pipelines.resources import WarehouseResource
+from pipelines.run_window import run_window
+from pipelines.runs.instance import DUCKDB_POOL
 from pipelines.warehouse import RAW_SCHEMA, Warehouse, WarehouseLocked
 
 CHECK_NAME = "great_expectations"
@@ -108,13 +110,11 @@ def build_raw_check(dataset: str) -> dg.AssetChecksDefinition:
                      "dates not in the future, plausibility. Blocking: a failure stops the dbt models."),
     )
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        from pipelines.checks import gx_worker
+        from pipelines.checks import expectations
 
-        start, end = partition_window(context)
-        outcome = gx_worker.outcome_ahead(dataset, start, end)  # started by the raw asset, if so
-        if outcome is None:
-            frame, history = read_window(warehouse.warehouse, dataset, start, end)
-            outcome = gx_worker.validate(dataset, frame, history=history)
+        start, end = run_window(context)
+        frame, history = read_window(warehouse.warehouse, dataset, start, end)
+        outcome = expectations.validate(dataset, frame, history=history)
         if outcome.passed:
             context.log.info(outcome.summary())
         else:

@@ -7,13 +7,10 @@ from datetime import datetime
 import dagster as dg
 import pytest
 
-from pipelines.automation import (
-    INGEST_SCHEDULES,
-    daily_partitions,
-    marts_after_raw_sensor,
-    previous_trading_day,
-)
 from pipelines.definitions import defs
+from pipelines.partitions import daily_partitions
+from pipelines.schedules import INGEST_SCHEDULES, previous_trading_day
+from pipelines.sensors import marts_after_raw_sensor
 from pipelines.timeutils import NEW_YORK
 
 REPO = defs.get_repository_def()
