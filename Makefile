@@ -9,7 +9,7 @@ REAL_DATA ?= ../shared/data/feb2026
 REAL_WAREHOUSE ?= warehouse/feb2026.duckdb
 export PYTHONDONTWRITEBYTECODE
 
-.PHONY: install manifest demo demo-real test dev bench lint docs report clean chromium
+.PHONY: install manifest demo demo-real test dev serve bench lint docs report clean chromium
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,10 +39,23 @@ demo-real: manifest
 test: manifest chromium
 	$(PY) -m pytest -q -n 2 --dist loadfile --durations=15
 
-## the Dagster UI on 127.0.0.1:3000 with a persistent instance under warehouse/
+## the Dagster UI on 127.0.0.1:3000 (webserver, daemon, code server) on the warehouse's instance
+## (the one `btcflows` runs record into: DAGSTER_HOME, else <warehouse dir>/dagster_home)
 dev: manifest
-	mkdir -p warehouse/dagster_home
-	DAGSTER_HOME=$(CURDIR)/warehouse/dagster_home $(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m pipelines.definitions
+	DAGSTER_HOME=$$($(BIN)/btcflows instance) $(BIN)/dagster dev -h 127.0.0.1 -p 3000
+
+## the deployment: webserver and daemon on the warehouse's instance, logs in <instance>/logs/;
+## Ctrl-C (or SIGTERM) stops both. README: "Running as a service".
+SERVE_HOST ?= 127.0.0.1
+SERVE_PORT ?= 3000
+serve: manifest
+	@export DAGSTER_HOME="$$($(BIN)/btcflows instance)" && logs="$$DAGSTER_HOME/logs" && mkdir -p "$$logs" && \
+	echo "Dagster instance $$DAGSTER_HOME; UI on http://$(SERVE_HOST):$(SERVE_PORT); logs in $$logs/" && \
+	{ $(BIN)/dagster-daemon run >> "$$logs/daemon.log" 2>&1 & daemon=$$!; \
+	  $(BIN)/dagster-webserver -h $(SERVE_HOST) -p $(SERVE_PORT) >> "$$logs/webserver.log" 2>&1 & webserver=$$!; \
+	  trap 'kill $$daemon $$webserver 2>/dev/null' INT TERM; \
+	  while kill -0 $$daemon 2>/dev/null && kill -0 $$webserver 2>/dev/null; do sleep 2; done; \
+	  kill $$daemon $$webserver 2>/dev/null; wait; echo "stopped (see $$logs/)"; }
 
 ## headless Chromium for the report's browser test (Debian's package), only when it is missing
 chromium:

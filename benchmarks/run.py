@@ -195,15 +195,16 @@ DEMO_START, DEMO_CRASH = date(2025, 10, 1), date(2026, 2, 5)
 NEW_DAY = date(2026, 4, 7)  # a Tuesday, NYSE trading day: the incremental case's new day
 
 
-def prepare_incremental(cfg, work: Path) -> Path | None:
+def prepare_incremental(cfg, work: Path, python: str = PY, code: Path = ROOT) -> Path | None:
     """work/pristine: a demo warehouse (scenario DEMO_START..NEW_DAY) materialized up to the day before
     NEW_DAY, with NEW_DAY's payloads in its archive (rendered by the simulator, archive assets only:
-    what the day's fetches would have stored; every source has data that day). None if set-up failed."""
+    what the day's fetches would have stored; every source has data that day), by the code in `code`.
+    None if set-up failed."""
     live, pristine = work / "warehouse", work / "pristine"
     live.mkdir(parents=True)
-    drv = [PY, str(BENCH / "materialize_driver.py"), "--start", DEMO_START.isoformat(), "--end",
+    drv = [python, str(code / "benchmarks" / "materialize_driver.py"), "--start", DEMO_START.isoformat(), "--end",
            NEW_DAY.isoformat(), "--crash-day", DEMO_CRASH.isoformat()]
-    env = fresh_env(live)
+    env = {**fresh_env(live), "PYTHONPATH": str(code)}
     setup = [measure(drv + ["--run-end", (NEW_DAY - timedelta(days=1)).isoformat()], env, cfg.logs, "incr-setup"),
              measure(drv + ["--run-start", NEW_DAY.isoformat(), "--run-end", NEW_DAY.isoformat(), "--archive-only"],
                      env, cfg.logs, "incr-setup-newday")]

@@ -9,7 +9,7 @@ from pipelines.assets.raw import raw_assets, reference_tables
 from pipelines.assets.report import report
 from pipelines.checks.raw_checks import build_freshness_sensor, freshness_checks, raw_quality_checks
 from pipelines.jobs import WAREHOUSE_EXECUTOR, jobs
-from pipelines.resources import IngestSettings, WarehouseResource
+from pipelines.resources import GreatExpectationsWorker, IngestSettings, WarehouseResource
 from pipelines.schedules import schedules
 from pipelines.sensors import sensors
 
@@ -17,10 +17,12 @@ all_assets = [*archive_assets(), *raw_assets(), *reference_tables, dbt_models, r
 
 
 def resources() -> dict:
+    warehouse = WarehouseResource.from_env()
     return {
-        "warehouse": WarehouseResource.from_env(),
+        "warehouse": warehouse,
         "ingest": IngestSettings.from_env(),
-        "dbt": dbt_resource(),
+        "great_expectations": GreatExpectationsWorker(),
+        "dbt": dbt_resource(warehouse),
     }
 
 

@@ -1,5 +1,6 @@
-"""Dagster resources: the warehouse, the archive, and how ingest gets its payloads (mode).
-Configured from env (BTCFLOWS_WAREHOUSE, BTCFLOWS_ARCHIVE, BTCFLOWS_MODE, BTCFLOWS_FILES_DIR)."""
+"""Dagster resources: the warehouse, the archive, how ingest gets its payloads (mode), and where
+Great Expectations runs. Configured from env (BTCFLOWS_WAREHOUSE, BTCFLOWS_ARCHIVE, BTCFLOWS_MODE,
+BTCFLOWS_FILES_DIR) and, per run, by run config (resources.ingest.config.mode, ...)."""
 from __future__ import annotations
 
 import os
@@ -10,7 +11,8 @@ import dagster as dg
 
 from pipelines.archive import Archive
 from pipelines.config import paths_from_env
-from pipelines.warehouse import Warehouse
+from pipelines.runs import gx_worker
+from pipelines.warehouse import Warehouse, WarehouseLocked
 
 MODES = ("replay", "live", "demo", "files")
 
@@ -73,3 +75,42 @@ class IngestSettings(dg.ConfigurableResource):
 
         start, end, _ = self.demo_window
         return start, end + timedelta(days=REPORTING_TAIL_DAYS)
+
+
+class GreatExpectationsWorker(dg.ConfigurableResource):
+    """Great Expectations in a second process for the length of a run (pipelines/runs/gx_worker.py):
+    started when the run starts, before its first step, so GX is imported on the other core while
+    the run ingests; each raw asset hands it the window it wrote, the blocking check collects the
+    outcome. `separate_process: false` validates in the run's own process instead (same suites,
+    same outcomes)."""
+
+    separate_process: bool = True
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        if self.separate_process:
+            gx_worker.start()
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        gx_worker.stop()
+
+    def validate_ahead(self, warehouse: Warehouse, dataset: str, start: date, end: date) -> None:
+        """Start validating the window just written, when a worker runs (best effort: if another
+        process holds the file, the check reads and validates later)."""
+        if not gx_worker.running():
+            return
+        from pipelines.checks.raw_checks import read_window
+
+        try:
+            gx_worker.validate_ahead(dataset, start, end, *read_window(warehouse, dataset, start, end, wait_s=0))
+        except WarehouseLocked:
+            pass
+
+    def outcome(self, warehouse: Warehouse, dataset: str, start: date, end: date):
+        """The suite's outcome on the window: validated ahead, or now."""
+        outcome = gx_worker.outcome_ahead(dataset, start, end)
+        if outcome is None:
+            from pipelines.checks.raw_checks import read_window
+
+            frame, history = read_window(warehouse, dataset, start, end)
+            outcome = gx_worker.validate(dataset, frame, history=history)
+        return outcome

@@ -1,5 +1,7 @@
 """The ingest schedules: each runs its job (archive/<source> + raw/<dataset> for its sources,
-pipelines/jobs.py) in live mode (fetch, archive every response, parse) for one New York partition.
+pipelines/jobs.py) for one New York partition, in live mode (fetch, archive every response, parse;
+BTCFLOWS_SCHEDULE_MODE=replay makes them parse what the archive holds instead, e.g. on a machine
+that must not fetch).
 They are stopped by default: turn them on in the UI (Automation) or with `dagster schedule start`
 on a machine that should fetch. The marts and the report follow through the marts sensor
 (pipelines/sensors.py).
@@ -8,6 +10,7 @@ A new source's daily fetch: one IngestSchedule below (its job is made from it).
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -16,7 +19,16 @@ import dagster as dg
 from pipelines.partitions import TIMEZONE
 from pipelines.timeutils import NEW_YORK, trading_days
 
-LIVE_RUN_CONFIG = {"resources": {"ingest": {"config": {"mode": "live"}}}}
+SCHEDULE_MODE_ENV = "BTCFLOWS_SCHEDULE_MODE"
+
+
+def schedule_run_config() -> dict:
+    """The ingest settings of a scheduled run: live, unless BTCFLOWS_SCHEDULE_MODE says otherwise."""
+    mode = os.environ.get(SCHEDULE_MODE_ENV) or "live"
+    if mode not in ("live", "replay"):
+        raise ValueError(f"{SCHEDULE_MODE_ENV}={mode!r}: a scheduled run either fetches (live) or parses "
+                         "what the archive holds (replay)")
+    return {"resources": {"ingest": {"config": {"mode": mode}}}}
 
 
 @dataclass(frozen=True)
@@ -78,7 +90,7 @@ def schedule_partition(rule: str, scheduled: datetime) -> str:
 def ingest_run_request(spec: IngestSchedule, scheduled: datetime) -> dg.RunRequest:
     """What a tick of the schedule launches (also what tests launch "as the schedule would")."""
     partition = schedule_partition(spec.partition, scheduled)
-    return dg.RunRequest(run_key=f"{spec.name}:{partition}", partition_key=partition, run_config=LIVE_RUN_CONFIG)
+    return dg.RunRequest(run_key=f"{spec.name}:{partition}", partition_key=partition, run_config=schedule_run_config())
 
 
 def ingest_schedule(spec: IngestSchedule) -> dg.ScheduleDefinition:

@@ -12,12 +12,13 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from packaging import version
 
-from pipelines.dbt_project import dbt_env, dbt_executable, dbt_project, dbt_target_path, prepare_if_stale
+from pipelines.dbt_project import dbt_env, dbt_file_log_level, dbt_project, dbt_target_path
 from pipelines.resources import WarehouseResource
-from pipelines.run_window import run_window
+from pipelines.run_window import run_window, window_from_tags
+from pipelines.runs.dbt_ahead import ahead_env, dbt_step_executable, start_dbt_ahead, stop_dbt_ahead
 from pipelines.runs.instance import DUCKDB_POOL
 
-MANIFEST_PATH = prepare_if_stale(dbt_project)
+MANIFEST_PATH = dbt_project().manifest_path
 
 
 class Translator(DagsterDbtTranslator):
@@ -29,10 +30,25 @@ class Translator(DagsterDbtTranslator):
 
 
 class BtcflowsDbtCliResource(DbtCliResource):
-    """dagster-dbt's resource for the dbt installed beside this Python, without two start-up costs
-    we get nothing for: it asks the dbt executable for its version by running `dbt --version` (a
-    second dbt start-up), and it builds an in-process dbt adapter that only its row-count and
-    column-metadata helpers use, which our assets do not call."""
+    """dagster-dbt's resource for the dbt installed beside this Python, with dbt-ahead: when a run
+    that builds dbt starts, it starts a process that imports dbt and parses the project for the
+    run's warehouse and window while the run ingests; the dbt step then builds there
+    (pipelines/runs/dbt_ahead.py). The same for every run, whoever launched it.
+
+    Without two start-up costs we get nothing for: dagster-dbt asks the dbt executable for its
+    version by running `dbt --version` (a second dbt start-up), and it builds an in-process dbt
+    adapter that only its row-count and column-metadata helpers use, which our assets do not call."""
+
+    warehouse: WarehouseResource
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        super().setup_for_execution(context)
+        window = window_from_tags(context.dagster_run.tags) if context.dagster_run else None
+        if window is not None:
+            start_dbt_ahead(self.warehouse.warehouse_path, *window)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        stop_dbt_ahead()
 
     @cached_property
     def _cli_version(self) -> version.Version:
@@ -62,9 +78,12 @@ def run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: W
             args: list[str], start: date, end: date) -> Iterator:
     # dbt runs as a subprocess started inside dbt.cli() with a copy of this environment: the
     # profile finds the warehouse through BTCFLOWS_WAREHOUSE, the window_start()/window_end() macros
-    # the window. Restored afterwards so later dbt commands in this process do not inherit a window.
-    with _environment(dbt_env(warehouse.warehouse_path, start, end)):
-        invocation = dbt.cli(args, context=context, target_path=dbt_target_path(warehouse.warehouse_path))
+    # the window, btcflows-dbt its dbt-ahead (if the run started one). Restored afterwards so later
+    # dbt commands in this process do not inherit a window.
+    target = dbt_target_path(warehouse.warehouse_path)
+    with _environment({**dbt_env(warehouse.warehouse_path, start, end), **ahead_env(target),
+                       "DBT_LOG_LEVEL_FILE": dbt_file_log_level()}):
+        invocation = dbt.cli(args, context=context, target_path=target)
     yield from invocation.stream()
 
 
@@ -80,7 +99,7 @@ def build_args(run_tags: Mapping[str, str]) -> list[str]:
 
 @dbt_assets(
     manifest=MANIFEST_PATH,
-    project=dbt_project,
+    project=dbt_project(),
     dagster_dbt_translator=Translator(),
     pool=DUCKDB_POOL,
 )
@@ -89,5 +108,5 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
     yield from run_dbt(context, dbt, warehouse, build_args(context.run.tags), start, end)
 
 
-def dbt_resource() -> DbtCliResource:
-    return BtcflowsDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
+def dbt_resource(warehouse: WarehouseResource) -> DbtCliResource:
+    return BtcflowsDbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_step_executable(), warehouse=warehouse)

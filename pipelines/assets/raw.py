@@ -10,7 +10,7 @@ from pipelines import sources
 from pipelines.datasets import DATASETS
 from pipelines.ingest import collect_from_archive
 from pipelines.partitions import daily_partitions
-from pipelines.resources import IngestSettings, WarehouseResource
+from pipelines.resources import GreatExpectationsWorker, IngestSettings, WarehouseResource
 from pipelines.run_window import run_window
 from pipelines.runs.instance import DUCKDB_POOL
 
@@ -35,7 +35,8 @@ def build_raw_asset(dataset: str) -> dg.AssetsDefinition:
             "key": ", ".join(ds.key),
         },
     )
-    def _raw(context: dg.AssetExecutionContext, warehouse: WarehouseResource, ingest: IngestSettings):
+    def _raw(context: dg.AssetExecutionContext, warehouse: WarehouseResource, ingest: IngestSettings,
+             great_expectations: GreatExpectationsWorker):
         start, end = run_window(context)
         if ingest.mode == "files":
             from pipelines.files import read_dataset_file
@@ -51,6 +52,7 @@ def build_raw_asset(dataset: str) -> dg.AssetsDefinition:
         wh = warehouse.warehouse
         with wh.writer() as con:
             result = wh.write_window(con, dataset, rows, start, end, allow_mixed=ingest.allow_mixed)
+        great_expectations.validate_ahead(wh, dataset, start, end)  # on the other core, while the run goes on
         context.log.info(
             f"raw.{dataset} {start}..{end}: {result.rows_in_window} rows"
             + (" (unchanged)" if result.unchanged else f", replaced {result.deleted}")

@@ -20,7 +20,7 @@ import pandas as pd
 from pipelines import sources
 from pipelines.datasets import DATASETS, LINEAGE_COLUMNS
 from pipelines.partitions import TIMEZONE
-from pipelines.resources import WarehouseResource
+from pipelines.resources import GreatExpectationsWorker, WarehouseResource
 from pipelines.run_window import run_window
 from pipelines.runs.instance import DUCKDB_POOL
 from pipelines.warehouse import RAW_SCHEMA, Warehouse, WarehouseLocked
@@ -109,12 +109,10 @@ def build_raw_check(dataset: str) -> dg.AssetChecksDefinition:
                      f"({', '.join(ds.key)}) unique and not null, allowed values, non-negative columns, "
                      "dates not in the future, plausibility. Blocking: a failure stops the dbt models."),
     )
-    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        from pipelines.checks import expectations
-
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
+               great_expectations: GreatExpectationsWorker) -> dg.AssetCheckResult:
         start, end = run_window(context)
-        frame, history = read_window(warehouse.warehouse, dataset, start, end)
-        outcome = expectations.validate(dataset, frame, history=history)
+        outcome = great_expectations.outcome(warehouse.warehouse, dataset, start, end)
         if outcome.passed:
             context.log.info(outcome.summary())
         else:

@@ -13,7 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import dbt_ahead
+from pipelines import dbt_project
+from pipelines.runs import dbt_ahead
 
 pytestmark = pytest.mark.integration
 
@@ -57,8 +58,8 @@ def _stop_every_ahead():
 
 def step_env(warehouse: str, project: Path, start: date = WINDOW[0], end: date = WINDOW[1]) -> dict[str, str]:
     """The environment dagster-dbt gives the dbt step's executable (see DbtCliResource.cli)."""
-    target = dbt_ahead.dbt_target_path(warehouse)
-    return {**os.environ, **dbt_ahead.dbt_env(warehouse, start, end),
+    target = dbt_project.dbt_target_path(warehouse)
+    return {**os.environ, **dbt_project.dbt_env(warehouse, start, end),
             **dbt_ahead.server_dbt_env(target, project, project), "DAGSTER_DBT_CLI": "true"}
 
 
@@ -75,12 +76,12 @@ def results(events: list[dict]) -> dict[str, str]:
 
 
 def ahead_log(warehouse: str) -> str:
-    return (dbt_ahead.dbt_target_path(warehouse) / "dbt_ahead.log").read_text()
+    return (dbt_project.dbt_target_path(warehouse) / "dbt_ahead.log").read_text()
 
 
 def start(warehouse: str, project: Path) -> dict[str, str]:
     dbt_ahead.start_dbt_ahead(warehouse, *WINDOW, project_dir=project, profiles_dir=project)
-    return dbt_ahead.ahead_env(dbt_ahead.dbt_target_path(warehouse))
+    return dbt_ahead.ahead_env(dbt_project.dbt_target_path(warehouse))
 
 
 def test_a_prepared_build_runs_in_the_ahead_process_like_plain_dbt(project, warehouse):
@@ -143,13 +144,13 @@ def test_an_unused_ahead_is_ended_at_once(project, warehouse):
     dbt_ahead.stop_dbt_ahead()
     assert ahead.process.returncode is not None and time.monotonic() - t0 < 5
     assert not ahead.socket_path.parent.exists()
-    assert dbt_ahead.ahead_env(dbt_ahead.dbt_target_path(warehouse)) == {}
+    assert dbt_ahead.ahead_env(dbt_project.dbt_target_path(warehouse)) == {}
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc (Linux)")
 def test_an_ahead_outlives_no_killed_run(project, warehouse):
     """The run that started it dies (SIGKILL, nothing cleaned up): its lifeline closes and it exits."""
-    code = ("import sys, time; from datetime import date; from pipelines import dbt_ahead; "
+    code = ("import sys, time; from datetime import date; from pipelines.runs import dbt_ahead; "
             f"dbt_ahead.start_dbt_ahead({warehouse!r}, date(2026, 4, 7), date(2026, 4, 8), "
             f"project_dir={str(project)!r}, profiles_dir={str(project)!r}); "
             "print(next(iter(dbt_ahead._started.values())).process.pid, flush=True); time.sleep(60)")

@@ -45,13 +45,15 @@ def _snapshot_mart_models():
     from dagster_dbt import dbt_assets
 
     from pipelines.assets.dbt import MANIFEST_PATH, Translator, run_dbt
-    from pipelines.automation import DUCKDB_POOL, daily_partitions, partition_window
+    from pipelines.partitions import daily_partitions
+    from pipelines.run_window import run_window
+    from pipelines.runs.instance import DUCKDB_POOL
 
 
     @dbt_assets(manifest=MANIFEST_PATH, select="+fct_daily_snapshot_4pm_et", dagster_dbt_translator=Translator(),
                 partitions_def=daily_partitions, backfill_policy=dg.BackfillPolicy.single_run(), pool=DUCKDB_POOL)
     def snapshot_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-        start, end = partition_window(context)
+        start, end = run_window(context)
         yield from run_dbt(context, dbt, warehouse, ["run"], start, end)
 
     return snapshot_models
@@ -61,12 +63,13 @@ def test_materializing_a_window_three_times_leaves_identical_raw_and_marts(small
     from pipelines.assets.dbt import dbt_resource
     from pipelines.assets.raw import raw_assets, reference_tables
     from pipelines.checks.raw_checks import raw_quality_checks
-    from pipelines.resources import IngestSettings, WarehouseResource
+    from pipelines.resources import GreatExpectationsWorker, IngestSettings, WarehouseResource
 
     monkeypatch.setenv("BTCFLOWS_WAREHOUSE", str(tmp_path / "btcflows.duckdb"))
-    res = {"warehouse": WarehouseResource(warehouse_path=str(tmp_path / "btcflows.duckdb"),
-                                          archive_path=str(small_archive / "archive")),
-           "ingest": IngestSettings(mode="replay"), "dbt": dbt_resource()}
+    warehouse = WarehouseResource(warehouse_path=str(tmp_path / "btcflows.duckdb"),
+                                  archive_path=str(small_archive / "archive"))
+    res = {"warehouse": warehouse, "ingest": IngestSettings(mode="replay"),
+           "great_expectations": GreatExpectationsWorker(), "dbt": dbt_resource(warehouse)}
     defs = [*raw_assets(), *reference_tables, _snapshot_mart_models(), *raw_quality_checks]
     snapshots = []
     for _ in range(3):

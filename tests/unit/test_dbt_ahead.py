@@ -8,17 +8,19 @@ from types import SimpleNamespace
 
 import pytest
 
-from pipelines import dbt_ahead, dbt_ahead_server
+from pipelines import dbt_project
 from pipelines.assets import dbt as dbt_assets
+from pipelines.resources import WarehouseResource
+from pipelines.runs import dbt_ahead, dbt_ahead_server
 
 
 def test_the_target_is_beside_the_warehouse_and_the_window_reaches_dbt_as_env():
-    assert dbt_ahead.dbt_target_path("/w/btcflows.duckdb").as_posix() == "/w/btcflows.dbt"
-    assert dbt_ahead.dbt_env("/w/btcflows.duckdb", date(2026, 4, 7), date(2026, 4, 8)) == {
+    assert dbt_project.dbt_target_path("/w/btcflows.duckdb").as_posix() == "/w/btcflows.dbt"
+    assert dbt_project.dbt_env("/w/btcflows.duckdb", date(2026, 4, 7), date(2026, 4, 8)) == {
         "BTCFLOWS_WAREHOUSE": "/w/btcflows.duckdb", "BTCFLOWS_WINDOW_START": "2026-04-07",
         "BTCFLOWS_WINDOW_END": "2026-04-08"}
     with pytest.raises(ValueError, match="before its start"):
-        dbt_ahead.window_env(date(2026, 4, 8), date(2026, 4, 7))
+        dbt_project.window_env(date(2026, 4, 8), date(2026, 4, 7))
 
 
 A_MANIFEST = object()
@@ -60,29 +62,33 @@ def test_a_project_file_newer_than_the_parse_or_just_older_refuses(tmp_path, par
 
 def test_dbt_debug_file_log_is_off_unless_asked_for(monkeypatch):
     monkeypatch.delenv("DBT_LOG_LEVEL_FILE", raising=False)
-    assert dbt_ahead.dbt_file_log_level() == "none"
+    assert dbt_project.dbt_file_log_level() == "none"
     monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")
-    assert dbt_ahead.dbt_file_log_level() == "debug"
-    assert dbt_ahead.server_dbt_env(dbt_ahead.dbt_target_path("/w/b.duckdb"), "/p", "/p")["DBT_LOG_LEVEL_FILE"] == "debug"
+    assert dbt_project.dbt_file_log_level() == "debug"
+    assert dbt_ahead.server_dbt_env(dbt_project.dbt_target_path("/w/b.duckdb"), "/p", "/p")["DBT_LOG_LEVEL_FILE"] == "debug"
 
 
 def test_the_dbt_step_runs_btcflows_dbt_when_installed():
     # installed by pyproject's [project.scripts]; the dbt step's resource runs it
     assert dbt_ahead.dbt_step_executable().endswith("/btcflows-dbt")
-    assert dbt_assets.dbt_resource().dbt_executable == dbt_ahead.dbt_step_executable()
+    assert _resource().dbt_executable == dbt_ahead.dbt_step_executable()
 
 
 def test_the_side_processes_start_without_loading_dagster():
-    """dbt-ahead and the GX worker start first thing in a command run, before the pipeline
-    (dagster, dagster-dbt, dbt-core) is imported, and btcflows-dbt starts on every dbt step: their
-    modules must not pull those in (the server imports dbt in its parse thread, not at import)."""
+    """btcflows-dbt starts on every dbt step, and dbt-ahead's server and the GX worker import what
+    they need themselves (the server imports dbt in its parse thread, not at import): their modules
+    must not pull in dagster, dagster-dbt, dbt-core or GX."""
     import subprocess
     import sys
 
-    code = ("import sys, pipelines.dbt_ahead, pipelines.dbt_ahead_server, pipelines.checks.gx_worker; "
+    code = ("import sys, pipelines.runs.dbt_ahead, pipelines.runs.dbt_ahead_server, pipelines.runs.gx_worker; "
             "print(sorted(m for m in ('dagster', 'dagster_dbt', 'dbt', 'great_expectations') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def _resource():
+    return dbt_assets.dbt_resource(WarehouseResource(warehouse_path="/w/b.duckdb", archive_path="/w/archive"))
 
 
 def test_the_dagster_dbt_internals_we_override_still_exist():
@@ -93,7 +99,7 @@ def test_the_dagster_dbt_internals_we_override_still_exist():
     from dbt.version import __version__
 
     assert hasattr(DbtCliResource, "_cli_version") and hasattr(DbtCliResource, "_initialize_dbt_core_adapter")
-    resource = dbt_assets.dbt_resource()
+    resource = _resource()
     assert str(resource._cli_version) == __version__.split("+")[0]
     assert resource._initialize_dbt_core_adapter(["build"]) is None
 

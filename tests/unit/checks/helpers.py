@@ -17,7 +17,7 @@ import pandas as pd
 
 from pipelines.archive import Archive, PayloadMeta
 from pipelines.demo.simulate import fetched_at
-from pipelines.resources import IngestSettings, WarehouseResource
+from pipelines.resources import GreatExpectationsWorker, IngestSettings, WarehouseResource
 from pipelines.sources import SOURCE_MODULES
 from pipelines.timeutils import calendar_days
 
@@ -60,10 +60,12 @@ def write_raw_payload(archive: Archive, source: str, day: date, data: bytes, ext
 
 
 def resources(tmp_path: Path, mode: str = "replay", **ingest) -> dict:
+    """The resources of a small run; GX validates in the test's process (no worker to start per run)."""
     return {
         "warehouse": WarehouseResource(warehouse_path=str(tmp_path / "btcflows.duckdb"),
                                        archive_path=str(tmp_path / "archive")),
         "ingest": IngestSettings(mode=mode, **ingest),
+        "great_expectations": GreatExpectationsWorker(separate_process=False),
     }
 
 

@@ -9,7 +9,6 @@ import pytest
 
 from pipelines import sources
 from pipelines.archive import Archive
-from pipelines.automation import daily_partitions
 from pipelines.checks.raw_checks import (
     CHECK_NAME,
     HOURLY_SOURCES,
@@ -18,6 +17,7 @@ from pipelines.checks.raw_checks import (
     read_window,
 )
 from pipelines.datasets import DATASETS
+from pipelines.partitions import daily_partitions
 from pipelines.warehouse import Warehouse
 from tests.unit.checks import helpers as h
 

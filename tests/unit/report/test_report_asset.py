@@ -3,7 +3,7 @@ runs in the same run as partitioned upstream assets over a partition range (as `
 import dagster as dg
 
 from pipelines.assets.report import REPORT_KEY, mart_keys, report
-from pipelines.automation import daily_partitions
+from pipelines.partitions import daily_partitions
 from pipelines.report.render import SPECS
 from pipelines.resources import WarehouseResource
 

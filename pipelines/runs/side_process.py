@@ -1,4 +1,4 @@
-"""Side processes of a `btcflows` run (dbt-ahead's parse, the GX worker) run at a lower CPU priority.
+"""Side processes of a run (dbt-ahead's parse, the GX worker) run at a lower CPU priority.
 
 They yield the CPU to the run's own process, whose start-up and ingest are the critical path, and
 still get any core the run leaves idle (on 2 cores the run uses one)."""

@@ -1,18 +1,19 @@
-"""dbt's side of a command run, started before the pipeline loads: its target directory per
-warehouse, the window as environment variables, and the dbt-ahead process.
+"""dbt-ahead: dbt imported and the project parsed in a second process while the run ingests.
 
-dbt-ahead: a `btcflows` run starts, first thing, a second process that imports dbt (~2-3 s here)
-and parses the project (~1 s when dbt's partial-parse state is current, ~7 s on a new warehouse),
-on the other core and at a lower priority, while this process loads the pipeline and ingests. It
-then holds the parsed project and waits. When the dbt step starts, dagster-dbt runs its dbt
+When a run that builds dbt starts (any run: the CLI's, the UI's, a schedule's or a sensor's; the
+dbt resource starts it, pipelines/assets/dbt.py), a second process imports dbt and parses the project
+for the run's warehouse and window, on the other core and at a lower priority, while the run's own
+process ingests and checks. It then holds the parsed project and waits. When the dbt step starts,
+dagster-dbt runs its dbt
 executable as always; that executable is `btcflows-dbt` (`client_main` below), which hands its
 command, environment and output streams to the waiting process. dbt then builds there with the
 project already parsed (dbt's programmatic `dbtRunner(manifest=...)`), writing the same JSON event
 lines to the same pipe: dagster-dbt sees what it sees from a plain `dbt` process, one start-up and
-one parse sooner. The server (`pipelines/dbt_ahead_server.py`) serves one command, and only the one
-it prepared for: same warehouse, window, target, project and profiles, and no project file changed
-since its parse. Otherwise, and whenever no dbt-ahead was started (the Dagster UI, schedules,
-tests), `btcflows-dbt` becomes the installed `dbt` itself (exec): nothing else changes.
+one parse sooner. The server (`pipelines/runs/dbt_ahead_server.py`) serves one command, and only the
+one it prepared for: same warehouse, window, target, project and profiles, and no project file
+changed since its parse. Otherwise, and whenever no dbt-ahead was started (a dbt CLI resource built
+elsewhere, e.g. in tests), `btcflows-dbt` becomes the installed `dbt` itself (exec): nothing else
+changes.
 
 Light on purpose: `btcflows-dbt` starts on every dbt step and importing dagster-dbt or dbt-core
 here would cost seconds.
@@ -32,7 +33,7 @@ from datetime import date
 from pathlib import Path
 
 from pipelines.config import DBT_PROJECT_DIR
-from pipelines.dbt_manifest import dbt_executable
+from pipelines.dbt_project import dbt_env, dbt_executable, dbt_file_log_level, dbt_target_path
 
 # The socket of the dbt-ahead prepared for this dbt step (set by the dbt asset for its dbt.cli call).
 AHEAD_SOCKET_ENV = "BTCFLOWS_DBT_AHEAD"
@@ -41,37 +42,6 @@ SERVED_COMMANDS = ("build", "run", "test", "seed", "snapshot")
 # What must be the same in the dbt step's environment as when dbt-ahead parsed the project.
 PARSE_ENV = ("BTCFLOWS_WAREHOUSE", "BTCFLOWS_WINDOW_START", "BTCFLOWS_WINDOW_END",
              "DBT_TARGET_PATH", "DBT_PROJECT_DIR", "DBT_PROFILES_DIR")
-
-
-def dbt_target_path(warehouse_path: str) -> Path:
-    """dbt's target directory for one warehouse, beside it (`btcflows.duckdb` -> `btcflows.dbt/`).
-
-    One per warehouse rather than one per run: dbt keeps its partial-parse state there, and that
-    state is only valid for the same profile (the warehouse path is part of it)."""
-    path = Path(warehouse_path)
-    return path.with_name(path.stem + ".dbt")
-
-
-def window_env(start: date, end: date) -> dict[str, str]:
-    """A partition window as the environment variables dbt's `window_start()`/`window_end()` macros read.
-
-    Not dbt `--vars`: dbt hashes command-line vars into its partial-parse state, so a new window
-    per run would force a full re-parse of the project (~6 s) on every run."""
-    if end < start:
-        raise ValueError(f"window end {end} is before its start {start}")
-    return {"BTCFLOWS_WINDOW_START": start.isoformat(), "BTCFLOWS_WINDOW_END": end.isoformat()}
-
-
-def dbt_env(warehouse_path: str, start: date, end: date) -> dict[str, str]:
-    return {"BTCFLOWS_WAREHOUSE": warehouse_path, **window_env(start, end)}
-
-
-def dbt_file_log_level() -> str:
-    """dbt's own debug file log (`<warehouse>.dbt/dbt.log`) is off unless DBT_LOG_LEVEL_FILE asks for
-    it: writing it cost ~20 % of a one-day `dbt build`'s node time here (every query and event, under
-    a lock dbt's threads share). The info-level events are in `logs/last_run.log` and the Dagster
-    run's logs either way, and the SQL each node ran is in `<warehouse>.dbt/run/`."""
-    return os.environ.get("DBT_LOG_LEVEL_FILE") or "none"
 
 
 def dbt_step_executable() -> str:
@@ -109,7 +79,7 @@ def start_dbt_ahead(warehouse_path: str, start: date, end: date, *, python: str 
     with listener, open(target / "dbt_ahead.log", "w") as log:
         # stdin stays open as the server's lifeline: it exits when this process closes it or dies.
         process = subprocess.Popen(
-            [python or sys.executable, "-m", "pipelines.dbt_ahead_server", "--listen-fd", str(listener.fileno()),
+            [python or sys.executable, "-m", "pipelines.runs.dbt_ahead_server", "--listen-fd", str(listener.fileno()),
              "--socket", str(socket_path),
              "--project-dir", str(project_dir), "--profiles-dir", str(profiles_dir), "--target-path", str(target)],
             env=env, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, cwd=str(project_dir),

@@ -1,12 +1,13 @@
-"""Great Expectations validation in a second process, for `btcflows` command runs.
+"""Great Expectations validation in a second process, for the length of a run.
 
-Importing GX costs ~4.5 s of one core here, in every process that validates. A command run starts
-this worker first thing (`start`); it imports GX on the other core while this process loads the
-pipeline and ingests. Each raw asset hands it the window it has just written (`validate_ahead`), so
-validation runs on the other core while the next assets ingest, and the blocking check collects
-the outcome (`outcome_ahead`). The suites, the frames and the outcomes are the same as in-process:
-only where and when GX runs changes. Without a started worker (the Dagster UI, schedules, tests)
-nothing is validated ahead and `validate` runs GX in this process.
+Importing GX takes seconds of one core (BENCHMARKS.md), in every process that validates. A run that
+checks raw tables starts this worker when it starts (`start`, from the `great_expectations` resource,
+pipelines/resources.py: every launch path); the worker imports GX on the other core while the run
+ingests. Each raw asset hands it the window it has just written (`validate_ahead`), so validation
+runs on the other core while the next assets ingest, and the blocking check collects the outcome
+(`outcome_ahead`). The suites, the frames and the outcomes are the same as in-process: only where
+and when GX runs changes. Without a started worker nothing is validated ahead and `validate` runs GX
+in this process.
 """
 from __future__ import annotations
 
@@ -45,12 +46,12 @@ def stop() -> None:
 
 def _init_worker() -> None:
     """In the worker: yield the CPU to the run, and leave without the interpreter's teardown (freeing
-    GX, pandas and scipy took ~0.9 s here, which `stop`, at the end of every run, waited for). The
-    worker writes nothing: its outcomes have reached the run through the pool's queue by then."""
+    GX, pandas and scipy takes most of a second, which `stop`, at the end of every run, waits for).
+    The worker writes nothing: its outcomes have reached the run through the pool's queue by then."""
     import atexit
     import os
 
-    from pipelines.side_process import lower_priority
+    from pipelines.runs.side_process import lower_priority
 
     lower_priority()
     atexit.register(os._exit, 0)  # runs first (registered last), after multiprocessing's own finalizers
@@ -86,7 +87,7 @@ def validate(dataset: str, frame: pd.DataFrame, *, history: pd.DataFrame | None 
 def _warm_up() -> None:
     # In the worker (this process imports neither pandas nor GX to start it). GX stays loaded for
     # the worker's life: no collections while it loads, then out of every later one.
-    from pipelines.gc_tuning import frozen_after_loading
+    from pipelines.runs.gc_tuning import frozen_after_loading
 
     with frozen_after_loading():
         from pipelines.checks import expectations
@@ -104,5 +105,6 @@ def _result(dataset: str, future: Future):
     try:
         return future.result()
     except BrokenProcessPool as exc:
-        raise RuntimeError(f"great_expectations worker process for raw.{dataset} died: {exc}; "
-                           "rerun, or run without the worker (Dagster UI / dg.materialize)") from exc
+        raise RuntimeError(f"great_expectations worker process for raw.{dataset} died: {exc}; rerun, or set "
+                           "resources.great_expectations.config.separate_process: false to validate in the "
+                           "run's own process") from exc

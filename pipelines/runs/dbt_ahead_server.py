@@ -1,8 +1,8 @@
-"""The dbt-ahead process of a `btcflows` run (see pipelines/dbt_ahead.py): import dbt and parse the
+"""The dbt-ahead process of a run (see pipelines/runs/dbt_ahead.py): import dbt and parse the
 project now, then run the dbt step's command with the parsed project when `btcflows-dbt` hands it
 over (once), on that command's own streams.
 
-    python -m pipelines.dbt_ahead_server --listen-fd N --socket S --project-dir P --profiles-dir P --target-path T
+    python -m pipelines.runs.dbt_ahead_server --listen-fd N --socket S --project-dir P --profiles-dir P --target-path T
 
 (N: a listening Unix socket, bound by the run at S and inherited; S's private directory is removed
 once a client is in, or when this process leaves.)
@@ -25,10 +25,10 @@ import threading
 import time
 from pathlib import Path
 
-from pipelines.dbt_ahead import PARSE_ENV, SERVED_COMMANDS, command_name
-from pipelines.dbt_manifest import newest_source_mtime
-from pipelines.gc_tuning import frozen_after_loading
-from pipelines.side_process import lower_thread_priority
+from pipelines.dbt_project import newest_source_mtime
+from pipelines.runs.dbt_ahead import PARSE_ENV, SERVED_COMMANDS, command_name
+from pipelines.runs.gc_tuning import frozen_after_loading
+from pipelines.runs.side_process import lower_thread_priority
 
 # File timestamps come from a coarser clock than time.time(): a file written just after the parse
 # started may carry an earlier mtime. Files changed this shortly before the parse count as changed.

@@ -1,4 +1,4 @@
-"""GX in a second process (command runs): the same outcome as in this process, and the worker ends."""
+"""GX in a second process (during a run): the same outcome as in this process, and the worker ends."""
 from __future__ import annotations
 
 import os
@@ -6,8 +6,9 @@ from datetime import date
 
 import pytest
 
-from pipelines.checks import expectations, gx_worker
-from pipelines.side_process import SIDE_PROCESS_NICENESS
+from pipelines.checks import expectations
+from pipelines.runs import gx_worker
+from pipelines.runs.side_process import SIDE_PROCESS_NICENESS
 from tests.unit.checks.test_expectations import clean_frames
 
 
