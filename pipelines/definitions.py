@@ -17,7 +17,7 @@ all_assets = [*archive_assets(), *raw_assets(), *reference_tables, dbt_models, r
 
 
 def resources() -> dict:
-    warehouse = WarehouseResource.from_env()
+    warehouse = WarehouseResource()
     return {
         "warehouse": warehouse,
         "ingest": IngestSettings.from_env(),

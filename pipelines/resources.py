@@ -18,23 +18,25 @@ MODES = ("replay", "live", "demo", "files")
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB file and the payload archive (absolute paths)."""
+    """The DuckDB file and the payload archive. Empty paths (the Definitions' default) are read from
+    BTCFLOWS_WAREHOUSE and BTCFLOWS_ARCHIVE (or their defaults) when the run uses them, in the run's
+    own process: a code location loaded once serves runs of whatever warehouse their environment
+    names (in tests, one process runs many)."""
 
-    warehouse_path: str
-    archive_path: str
+    warehouse_path: str = ""
+    archive_path: str = ""
 
-    @classmethod
-    def from_env(cls) -> WarehouseResource:
-        paths = paths_from_env()
-        return cls(warehouse_path=str(paths.warehouse), archive_path=str(paths.archive))
+    @property
+    def warehouse_file(self) -> str:
+        return str(Path(self.warehouse_path).resolve()) if self.warehouse_path else str(paths_from_env().warehouse)
 
     @property
     def warehouse(self) -> Warehouse:
-        return Warehouse(Path(self.warehouse_path))
+        return Warehouse(Path(self.warehouse_file))
 
     @property
     def archive(self) -> Archive:
-        return Archive(Path(self.archive_path))
+        return Archive(Path(self.archive_path).resolve() if self.archive_path else paths_from_env().archive)
 
 
 class IngestSettings(dg.ConfigurableResource):

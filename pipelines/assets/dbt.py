@@ -45,7 +45,7 @@ class BtcflowsDbtCliResource(DbtCliResource):
         super().setup_for_execution(context)
         window = window_from_tags(context.dagster_run.tags) if context.dagster_run else None
         if window is not None:
-            start_dbt_ahead(self.warehouse.warehouse_path, *window)
+            start_dbt_ahead(self.warehouse.warehouse_file, *window)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         stop_dbt_ahead()
@@ -80,8 +80,8 @@ def run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     # profile finds the warehouse through BTCFLOWS_WAREHOUSE, the window_start()/window_end() macros
     # the window, btcflows-dbt its dbt-ahead (if the run started one). Restored afterwards so later
     # dbt commands in this process do not inherit a window.
-    target = dbt_target_path(warehouse.warehouse_path)
-    with _environment({**dbt_env(warehouse.warehouse_path, start, end), **ahead_env(target),
+    target = dbt_target_path(warehouse.warehouse_file)
+    with _environment({**dbt_env(warehouse.warehouse_file, start, end), **ahead_env(target),
                        "DBT_LOG_LEVEL_FILE": dbt_file_log_level()}):
         invocation = dbt.cli(args, context=context, target_path=target)
     yield from invocation.stream()

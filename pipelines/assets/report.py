@@ -70,7 +70,7 @@ def charts_markdown(report) -> str:
 )
 def report(context: dg.AssetExecutionContext, config: ReportConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
     around = date.fromisoformat(config.around) if config.around else None
-    result = build_report(Path(warehouse.warehouse_path), around=around, n_trading_days=config.trading_days)
+    result = build_report(Path(warehouse.warehouse_file), around=around, n_trading_days=config.trading_days)
     missing = [c.spec.slug for c in result.charts if not c.has_data]
     for chart in result.charts:
         if not chart.has_data:

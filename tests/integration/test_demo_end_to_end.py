@@ -31,7 +31,7 @@ def _run(monkeypatch, tmp, mode, archive, dbt_ahead=True):
     start, end = IngestSettings().demo_run_window
     with pytest.MonkeyPatch.context() as plain:
         if not dbt_ahead:
-            plain.setattr("pipelines.dbt_ahead.start_dbt_ahead", lambda *a, **kw: None)
+            plain.setattr("pipelines.assets.dbt.start_dbt_ahead", lambda *a, **kw: None)
         run_materialization(mode, start, end)
     return Warehouse(tmp / "btcflows.duckdb")
 
@@ -51,7 +51,7 @@ def demo_runs(tmp_path_factory):
 
 
 def test_the_demo_built_in_its_dbt_ahead_and_the_replay_in_plain_dbt(demo_runs):
-    from pipelines.dbt_ahead import dbt_target_path
+    from pipelines.dbt_project import dbt_target_path
 
     demo_wh, replay_wh = demo_runs
     demo_log = (dbt_target_path(str(demo_wh.path)) / "dbt_ahead.log").read_text()
