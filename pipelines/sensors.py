@@ -29,15 +29,15 @@ def raw_asset_keys() -> list[dg.AssetKey]:
     description=(
         "Rebuilds the marts and the report after new raw partitions: collects raw/* materializations since "
         "the last tick (skipping runs that already rebuilt the marts, such as materialize_all) and requests "
-        "one refresh_marts_job run over the range of their partitions. Running by default: it fetches "
-        "nothing, it follows the ingest runs (schedules, the UI)."
+        "one refresh_marts_job run over the range of their partitions (or bulk windows). Running by default: "
+        "it fetches nothing, it follows the ingest runs (schedules, the UI)."
     ),
 )
 def marts_after_raw_sensor(context: dg.SensorEvaluationContext):
     cursor = json.loads(context.cursor) if context.cursor else {}
     instance = context.instance
     mart_runs = {r.run_id for r in instance.fetch_materializations(MART_PROBE_KEY, limit=200).records}
-    partitions: set[str] = set()
+    days: set[str] = set()
     for key in raw_asset_keys():
         name = key.to_user_string()
         records = instance.fetch_materializations(
@@ -45,16 +45,24 @@ def marts_after_raw_sensor(context: dg.SensorEvaluationContext):
         ).records
         for record in records:
             cursor[name] = max(cursor.get(name) or 0, record.storage_id)
-            if record.partition_key and not (record.run_id and record.run_id in mart_runs):
-                partitions.add(record.partition_key)
+            if not (record.run_id and record.run_id in mart_runs):
+                days.update(_window_of(record))
     context.update_cursor(json.dumps(cursor, sort_keys=True))
-    if not partitions:
+    if not days:
         return dg.SkipReason("no new raw partitions since the last tick")
-    start, end = min(partitions), max(partitions)
+    start, end = min(days), max(days)
     return dg.RunRequest(
         run_key=f"marts:{start}:{end}:{max(v for v in cursor.values() if v)}",
         tags={RANGE_START_TAG: start, RANGE_END_TAG: end},
     )
+
+
+def _window_of(record) -> tuple[str, ...]:
+    """First and last day a raw materialization wrote: its partition, or a bulk run's window."""
+    if record.partition_key:
+        return (record.partition_key,)
+    window = record.asset_materialization.metadata.get("window") if record.asset_materialization else None
+    return tuple(window.value.split("..")) if window is not None else ()
 
 
 sensors = [marts_after_raw_sensor]

@@ -1,7 +1,8 @@
 """How a `btcflows` command runs a job: it resolves the job from the Definitions and executes it in
-this process (the job's own in-process executor, its resources), recording into the persistent
+this process with the job's own executor (in-process) and resources, as a run worker launched by
+the daemon does (`dg.execute_job` on the reconstructable job), recording into the persistent
 instance (pipelines/runs/instance.py). The mode and the other ingest settings go in as run config,
-the window as run tags, exactly as the schedules and the sensor pass them: nothing is assembled here.
+the window as run tags, as the schedules and the sensor pass them: nothing is assembled here.
 """
 from __future__ import annotations
 
@@ -14,6 +15,13 @@ from pipelines.run_window import window_tags
 MATERIALIZE_JOB = "materialize_all"
 
 
+def resolved_job(name: str):
+    """A job of the Definitions (what `dg.build_reconstructable_job` reconstructs the run's job from)."""
+    from pipelines.definitions import defs
+
+    return defs.resolve_job_def(name)
+
+
 def ingest_run_config(**settings: Any) -> dict:
     """Run config for the `ingest` resource (pipelines/resources.py: mode, files_dir, demo_*, ...)."""
     return {"resources": {"ingest": {"config": settings}}}
@@ -21,14 +29,27 @@ def ingest_run_config(**settings: Any) -> dict:
 
 def execute_job(job_name: str, start: date, end: date, *, ingest: dict[str, Any], tags: dict[str, str] | None = None,
                 asset_selection=None):
-    """Execute `job_name` over [start, end] in this process; its ExecuteInProcessResult."""
-    from pipelines.definitions import defs
+    """Execute `job_name` over [start, end] in this process; (run id, its events, its check evaluations)."""
+    import dagster as dg
+
     from pipelines.runs.instance import instance
 
-    job = defs.resolve_job_def(job_name)
+    job = dg.build_reconstructable_job(__name__, "resolved_job", reconstructable_args=(job_name,))
     run_config = {**ingest_run_config(**ingest),
                   "loggers": {"console": {"config": {"log_level": os.environ.get("BTCFLOWS_LOG_LEVEL", "INFO")}}}}
-    with instance() as dagster_instance:
-        return job.execute_in_process(run_config=run_config, instance=dagster_instance, raise_on_error=False,
-                                      tags={**window_tags(start, end), **(tags or {})},
-                                      asset_selection=asset_selection)
+    with instance() as dagster_instance, dg.execute_job(
+            job, dagster_instance, run_config=run_config, tags={**window_tags(start, end), **(tags or {})},
+            asset_selection=asset_selection) as result:
+        return RunOutcome(result.run_id, result.success, list(result.all_events),
+                          list(result.get_asset_check_evaluations()))
+
+
+class RunOutcome:
+    """What a finished run leaves for the command to report (read before the instance closes)."""
+
+    def __init__(self, run_id: str, success: bool, all_events: list, check_evaluations: list):
+        self.run_id, self.success, self.all_events = run_id, success, all_events
+        self._check_evaluations = check_evaluations
+
+    def get_asset_check_evaluations(self) -> list:
+        return self._check_evaluations

@@ -51,7 +51,8 @@ def test_definitions_load_with_schedules_sensor_and_report():
         ("market_close_schedule", _ny(2026, 7, 1, 16, 45), "2026-07-01"),  # summer time (EDT)
     ],
 )
-def test_each_schedule_requests_its_partition(instance, name, at, partition):
+def test_each_schedule_requests_its_partition(instance, monkeypatch, name, at, partition):
+    monkeypatch.delenv("BTCFLOWS_SCHEDULE_MODE", raising=False)
     schedule = REPO.get_schedule_def(name)
     context = dg.build_schedule_context(instance=instance, scheduled_execution_time=at, repository_def=REPO)
     request = schedule.evaluate_tick(context).run_requests[0]
@@ -96,3 +97,37 @@ def test_marts_sensor_requests_one_run_over_new_raw_partitions_then_skips():
         assert result.tags["dagster/asset_partition_range_end"] == "2026-02-06"
         again = marts_after_raw_sensor(dg.build_sensor_context(instance=instance, definitions=defs, cursor=context.cursor))
         assert isinstance(again, dg.SkipReason)
+
+
+def test_marts_sensor_covers_a_bulk_window_of_an_ingest_run():
+    with dg.instance_for_test() as instance:
+        instance.report_runless_asset_event(dg.AssetMaterialization(
+            asset_key=["raw", "daily_bars"], metadata={"window": "2025-10-01..2026-01-31"}))
+        instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=["raw", "etf_flows"], partition="2026-02-03"))
+        result = marts_after_raw_sensor(dg.build_sensor_context(instance=instance, definitions=defs))
+        assert result.tags["dagster/asset_partition_range_start"] == "2025-10-01"
+        assert result.tags["dagster/asset_partition_range_end"] == "2026-02-03"
+
+
+def test_scheduled_runs_fetch_unless_told_to_replay(monkeypatch):
+    from pipelines.schedules import SCHEDULE_MODE_ENV, schedule_run_config
+
+    monkeypatch.delenv(SCHEDULE_MODE_ENV, raising=False)
+    assert schedule_run_config()["resources"]["ingest"]["config"]["mode"] == "live"
+    monkeypatch.setenv(SCHEDULE_MODE_ENV, "replay")
+    assert schedule_run_config()["resources"]["ingest"]["config"]["mode"] == "replay"
+    monkeypatch.setenv(SCHEDULE_MODE_ENV, "demo")
+    with pytest.raises(ValueError, match="BTCFLOWS_SCHEDULE_MODE='demo'"):
+        schedule_run_config()
+
+
+def test_every_job_and_the_ui_asset_runs_execute_in_the_run_process():
+    assert {job.name: job.executor_def.name for job in REPO.get_all_jobs()} == {
+        name: "in_process" for name in ("__ASSET_JOB", "materialize_all", "refresh_marts_job", "market_close_job",
+                                        "crypto_snapshots_job", "evening_snapshots_job", "etf_flows_job")}
+    for job in ("materialize_all", "market_close_job"):  # the freshness checks are the sensor's, not steps
+        assert not [n for n in REPO.get_job(job).graph.node_dict if n.startswith("freshness")], job
+
+
+def test_the_marts_sensor_runs_by_default():
+    assert marts_after_raw_sensor.default_status == dg.DefaultSensorStatus.RUNNING
