@@ -234,7 +234,7 @@ def case_incremental(cfg) -> list[Figure]:
     parse state beside it is kept per path)."""
     cli = Figure(f"3a. one new day ({NEW_DAY}, replay mode) launched by the CLI", "< 20 s", 20.0,
                  command=f"btcflows materialize --mode replay --start {NEW_DAY} --end {NEW_DAY}")
-    ui = Figure(f"3b. the same day launched through the instance (UI / schedule path)", "<= 1.5 x 3a",
+    ui = Figure("3b. the same day launched through the instance (UI / schedule path)", "<= 1.5 x 3a",
                 command="dagster dev; GraphQL launch of materialize_all, partition "
                         f"{NEW_DAY}, run config resources.ingest.config.mode=replay")
     work = tmpdir(cfg.base, "incr")

@@ -16,6 +16,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 import httpx
 
@@ -48,11 +49,11 @@ class DagsterDev:
     def __init__(self, dagster: str, cwd: Path, env: dict, log: Path):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}/graphql"
-        self._log = open(log, "w")
+        self._log = open(log, "w")  # noqa: SIM115 - closed in __exit__, after the process
         self.process = subprocess.Popen([dagster, "dev", "-h", "127.0.0.1", "-p", str(self.port)], cwd=cwd, env=env,
                                         stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
 
-    def __enter__(self) -> DagsterDev:
+    def __enter__(self) -> Self:
         deadline = time.monotonic() + READY_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -75,7 +75,9 @@ def test_only_the_latest_run_shards_stay_open(pooled_instance):
 def test_the_dagster_internals_it_builds_on_still_exist():
     """It overrides private members of Dagster's SQLite event log storage (pinned dagster 1.13): an
     upgrade that renames them fails here rather than silently falling back to a connection per event."""
-    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorageWatchdog
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
+        SqliteEventLogStorageWatchdog,
+    )
     from watchdog.events import PatternMatchingEventHandler
 
     for name in ("_connect", "_initdb", "conn_string_for_shard", "has_table", "watch", "dispose"):
