@@ -45,14 +45,15 @@ def stop() -> None:
 
 
 def _init_worker() -> None:
-    """In the worker: leave without the interpreter's teardown (freeing GX, pandas and scipy takes
-    most of a second, which `stop`, at the end of every run, waits for). The worker writes nothing:
-    its outcomes have reached the run through the pool's queue by then. It keeps its normal CPU
-    priority: the first check needs GX a few seconds into the run, before dbt-ahead's parse (which
-    yields) is needed."""
+    """In the worker: yield the CPU to the run, and leave without the interpreter's teardown (freeing
+    GX, pandas and scipy takes most of a second, which `stop`, at the end of every run, waits for).
+    The worker writes nothing: its outcomes have reached the run through the pool's queue by then."""
     import atexit
     import os
 
+    from pipelines.runs.side_process import lower_priority
+
+    lower_priority()
     atexit.register(os._exit, 0)  # runs first (registered last), after multiprocessing's own finalizers
 
 
