@@ -1,9 +1,10 @@
 """`make bench`: time the btcflows commands a desk runs, at the sizes it runs them, and write
 BENCHMARKS.md (machine, command, date, machine load; every figure the median of N runs with min
 and max; peak RSS). Only public tools: subprocess + time.perf_counter for wall time,
-`/usr/bin/time -v` for peak RSS (resource.getrusage of children when it is absent).
-Every case gets its own temporary warehouse (BTCFLOWS_WAREHOUSE, BTCFLOWS_ARCHIVE); case 3 restores
-one pristine copy at the same path before each run.
+`/usr/bin/time -v` for peak RSS (resource.getrusage of children when it is absent); case 3b reads
+the run's own record through the webserver's GraphQL API (benchmarks/through_instance.py).
+Every case gets its own temporary warehouse (BTCFLOWS_WAREHOUSE, BTCFLOWS_ARCHIVE) and so its own
+Dagster instance beside it; case 3 restores one pristine copy at the same path before each run.
 
     python benchmarks/run.py                 # full: 3 runs each, full sizes -> BENCHMARKS.md
     python benchmarks/run.py --quick         # 1 run each, smaller sizes -> benchmarks/results/quick.md
@@ -151,7 +152,7 @@ def case_backfill(cfg) -> list[Figure]:
     n_parts = (end - start).days + 1
     cmd = [PY, str(BENCH / "materialize_driver.py"), "--start", start.isoformat(), "--end", end.isoformat(),
            "--crash-day", crash.isoformat()]
-    one = Figure(f"2. single-run backfill, {n_parts} daily partitions ({start}..{end}, demo mode)",
+    one = Figure(f"2. (c) backfill of {n_parts} days in one run ({start}..{end}, demo mode; a bulk window)",
                  "< 3 min" if not cfg.quick else "(quick size: no target)", 180.0 if not cfg.quick else None,
                  command="benchmarks/materialize_driver.py " + " ".join(cmd[2:]))
     kept = None

@@ -326,9 +326,9 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def console_main() -> None:
-    """The `btcflows` command: main(), then leave without the interpreter's teardown. Freeing the
-    modules of dagster, dbt, great_expectations and scipy at exit takes ~3 s here; every file and
-    warehouse connection is closed by then (context managers), and the streams are flushed."""
+    """The `btcflows` command: main(), then leave without the interpreter's teardown (freeing the
+    modules of dagster, dbt and pandas at exit takes seconds); every file and warehouse connection is
+    closed by then (context managers), and the streams are flushed."""
     try:
         main()
         code = 0

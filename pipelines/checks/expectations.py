@@ -7,8 +7,8 @@ together; `Dataset.allowed` values and `VENUES`; `Column.nonnegative` (prices, v
 interest) >= 0; the row's date no later than now + 1 day and no earlier than 2009-01-03 (catches
 epoch / ms-vs-s mistakes). Plus a few plausibility rules per dataset (PLAUSIBILITY below).
 
-GX is imported lazily (about 6 s) and its ephemeral context is built once per process; a
-validation of one batch takes tens of milliseconds.
+GX is imported lazily (seconds: see BENCHMARKS.md) and its ephemeral context is built once per
+process; a validation of one batch is quick next to that.
 """
 from __future__ import annotations
 

@@ -46,8 +46,8 @@ class Parse(threading.Thread):
 
     def run(self) -> None:
         lower_thread_priority()
-        # dbt and the parsed project stay alive for the whole build (the collector rescanning them
-        # cost ~0.4 s of a build here)
+        # dbt and the parsed project stay alive for the whole build (the collector would rescan
+        # them again and again during it)
         with frozen_after_loading():
             self._parse()
 
@@ -113,8 +113,8 @@ def _remove_socket_dir() -> None:
 
 
 def _leave() -> None:
-    """Exit now, without the interpreter's teardown (~1 s with dbt loaded, which the end of the run
-    would wait for), but after multiprocessing's finalizers: dbt's adapters hold named semaphores
+    """Exit now, without the interpreter's teardown (long with dbt loaded, and the end of the run
+    would wait for it), but after multiprocessing's finalizers: dbt's adapters hold named semaphores
     (their connection locks) that would otherwise be reported as leaked."""
     import multiprocessing.util
 
