@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipelines.assets.raw import reference_tables
 from pipelines.checks.raw_checks import freshness_checks
 from pipelines.partitions import daily_partitions
 from pipelines.schedules import INGEST_SCHEDULES, IngestSchedule
 
 WAREHOUSE_EXECUTOR = dg.in_process_executor
 # Written with the warehouse schema, not by a step: no job materializes them.
-REFERENCE_TABLES = dg.AssetSelection.assets(dg.AssetKey(["raw", "nyse_calendar"]), dg.AssetKey(["raw", "cme_expiries"]))
+REFERENCE_TABLES = dg.AssetSelection.assets(*[spec.key for spec in reference_tables])
 # The freshness sensor's, evaluated between runs, not steps of a run.
 FRESHNESS_CHECKS = dg.AssetSelection.checks(*freshness_checks)
 
@@ -57,5 +58,4 @@ def ingest_job(spec: IngestSchedule) -> dg.UnresolvedAssetJobDefinition:
     )
 
 
-ingest_jobs = {spec.name: ingest_job(spec) for spec in INGEST_SCHEDULES}
-jobs = [materialize_all, refresh_marts_job, *ingest_jobs.values()]
+jobs = [materialize_all, refresh_marts_job, *[ingest_job(spec) for spec in INGEST_SCHEDULES]]
