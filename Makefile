@@ -44,12 +44,12 @@ test: manifest chromium
 dev: manifest
 	DAGSTER_HOME=$$($(BIN)/btcflows instance) $(BIN)/dagster dev -h 127.0.0.1 -p 3000
 
-## the deployment: webserver and daemon on the warehouse's instance, logs in <instance>/logs/;
+## the deployment: webserver and daemon on the warehouse's instance, logs in <instance>/serve-logs/;
 ## Ctrl-C (or SIGTERM) stops both. README: "Running as a service".
 SERVE_HOST ?= 127.0.0.1
 SERVE_PORT ?= 3000
 serve: manifest
-	@export DAGSTER_HOME="$$($(BIN)/btcflows instance)" && logs="$$DAGSTER_HOME/logs" && mkdir -p "$$logs" && \
+	@export DAGSTER_HOME="$$($(BIN)/btcflows instance)" && logs="$$DAGSTER_HOME/serve-logs" && mkdir -p "$$logs" && \
 	echo "Dagster instance $$DAGSTER_HOME; UI on http://$(SERVE_HOST):$(SERVE_PORT); logs in $$logs/" && \
 	{ $(BIN)/dagster-daemon run >> "$$logs/daemon.log" 2>&1 & daemon=$$!; \
 	  $(BIN)/dagster-webserver -h $(SERVE_HOST) -p $(SERVE_PORT) >> "$$logs/webserver.log" 2>&1 & webserver=$$!; \
