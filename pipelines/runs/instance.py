@@ -6,7 +6,13 @@ the UI. It is created on first use with the dagster.yaml below (an existing one 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dagster import DagsterInstance
 
 # Every step that writes the DuckDB file runs in this pool: DuckDB takes one writer at a time.
 DUCKDB_POOL = "duckdb"
@@ -56,16 +62,19 @@ def ensure_dagster_home(home: Path | None = None) -> Path:
     return home
 
 
-def instance():
-    """The persistent instance (a context manager: use `with instance() as inst`)."""
+@contextmanager
+def instance() -> Iterator[DagsterInstance]:
+    """The persistent instance, open for the block. Its dagster.yaml reads DAGSTER_HOME (set in
+    `make dev`, `make serve` and the processes they start): it is set to the instance's directory for
+    the block, for this process and any it starts (a run's step processes load the instance again)."""
     import dagster as dg
 
     home = ensure_dagster_home()
-    # its dagster.yaml reads DAGSTER_HOME (set in `make dev`, `make serve` and their runs) while it loads
     saved = os.environ.get("DAGSTER_HOME")
     os.environ["DAGSTER_HOME"] = str(home)
     try:
-        return dg.DagsterInstance.from_config(str(home))
+        with dg.DagsterInstance.from_config(str(home)) as opened:
+            yield opened
     finally:
         if saved is None:
             del os.environ["DAGSTER_HOME"]

@@ -22,7 +22,7 @@ def test_the_instance_is_created_once_with_its_pool_limits_and_event_log(tmp_pat
     assert (home / "dagster.yaml").read_text() == "telemetry:\n  enabled: false\n"
 
 
-def test_the_instance_loads_with_that_config_and_reads_dagster_home_only_while_loading(tmp_path, monkeypatch):
+def test_the_instance_loads_with_that_config_and_sets_dagster_home_only_while_open(tmp_path, monkeypatch):
     import os
 
     monkeypatch.setenv("BTCFLOWS_WAREHOUSE", str(tmp_path / "btcflows.duckdb"))
@@ -31,5 +31,6 @@ def test_the_instance_loads_with_that_config_and_reads_dagster_home_only_while_l
         assert inst.root_directory == str(tmp_path / "dagster_home")
         assert inst.event_log_storage._base_dir == str(tmp_path / "dagster_home" / "history" / "runs")
         assert inst.get_concurrency_config().pool_config.default_pool_limit == 1
+        assert os.environ["DAGSTER_HOME"] == str(tmp_path / "dagster_home")  # for processes the run starts
     assert "DAGSTER_HOME" not in os.environ
     assert DUCKDB_POOL == "duckdb"
