@@ -1,4 +1,5 @@
-"""One `run_materialization` call in its own process (the benchmark times this whole process).
+"""One `run_materialization` call (the `materialize_all` job) in its own process (the benchmark times
+this whole process).
 
 Single-run backfill of a simulated scenario of any size (demo mode: render the payloads for the
 window into the archive, replay them, build every table):
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from datetime import date
 from pathlib import Path
 
@@ -36,8 +36,6 @@ def main() -> None:
 
     from pipelines.cli import run_materialization
 
-    for category in (dg.BetaWarning, dg.PreviewWarning, dg.SupersessionWarning):
-        warnings.filterwarnings("ignore", category=category)
     overrides = {"demo_seed": args.seed, "demo_start": args.start, "demo_end": args.end,
                  "demo_crash_day": args.crash_day}
     run_start = date.fromisoformat(args.run_start or args.start)

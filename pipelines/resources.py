@@ -84,7 +84,8 @@ class GreatExpectationsWorker(dg.ConfigurableResource):
     started when the run starts, before its first step, so GX is imported on the other core while
     the run ingests; each raw asset hands it the window it wrote, the blocking check collects the
     outcome. `separate_process: false` validates in the run's own process instead (same suites,
-    same outcomes)."""
+    same outcomes). The worker starts with multiprocessing's `spawn`: like any code that does, a
+    script that runs jobs itself needs the `if __name__ == "__main__":` guard."""
 
     separate_process: bool = True
 

@@ -29,7 +29,7 @@ def ingest_run_config(**settings: Any) -> dict:
 
 def execute_job(job_name: str, start: date, end: date, *, ingest: dict[str, Any], tags: dict[str, str] | None = None,
                 asset_selection=None):
-    """Execute `job_name` over [start, end] in this process; (run id, its events, its check evaluations)."""
+    """Execute `job_name` over [start, end] in this process; its result (run id, success, events)."""
     import dagster as dg
 
     from pipelines.runs.instance import instance
@@ -37,19 +37,8 @@ def execute_job(job_name: str, start: date, end: date, *, ingest: dict[str, Any]
     job = dg.build_reconstructable_job(__name__, "resolved_job", reconstructable_args=(job_name,))
     run_config = {**ingest_run_config(**ingest),
                   "loggers": {"console": {"config": {"log_level": os.environ.get("BTCFLOWS_LOG_LEVEL", "INFO")}}}}
-    with instance() as dagster_instance, dg.execute_job(
-            job, dagster_instance, run_config=run_config, tags={**window_tags(start, end), **(tags or {})},
-            asset_selection=asset_selection) as result:
-        return RunOutcome(result.run_id, result.success, list(result.all_events),
-                          list(result.get_asset_check_evaluations()))
-
-
-class RunOutcome:
-    """What a finished run leaves for the command to report (read before the instance closes)."""
-
-    def __init__(self, run_id: str, success: bool, all_events: list, check_evaluations: list):
-        self.run_id, self.success, self.all_events = run_id, success, all_events
-        self._check_evaluations = check_evaluations
-
-    def get_asset_check_evaluations(self) -> list:
-        return self._check_evaluations
+    with instance() as dagster_instance:
+        # Not opened as a context manager: that would initialize the resources again (and start the
+        # run's side processes) only to read outputs back; the events are there without it.
+        return dg.execute_job(job, dagster_instance, run_config=run_config,
+                              tags={**window_tags(start, end), **(tags or {})}, asset_selection=asset_selection)
