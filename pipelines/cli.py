@@ -251,9 +251,12 @@ def cmd_report(args) -> None:
 
 
 def cmd_instance(args) -> None:
-    from pipelines.runs.instance import ensure_dagster_home
+    from pipelines.runs.instance import dagster_home, instance
 
-    print(ensure_dagster_home())
+    _quiet_library_warnings()
+    with instance():  # its storage created now, before a webserver and a daemon start on it together
+        pass
+    print(dagster_home())
 
 
 def _quiet_library_warnings() -> None:
@@ -316,7 +319,7 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("instance", help="print the Dagster instance directory (DAGSTER_HOME) runs of this warehouse "
-                                        "record into, creating it with its dagster.yaml on first use")
+                                        "record into, creating it (dagster.yaml, storage) on first use")
     p.set_defaults(func=cmd_instance)
 
     args = parser.parse_args(argv)

@@ -59,18 +59,19 @@ def _wait_for_both_runs(instance, daemon, log: Path) -> tuple:
 
 
 def test_a_scheduled_ingest_run_and_the_marts_sensor_bring_the_new_day_into_the_daily_mart(tmp_path, monkeypatch):
-    from pipelines.runs.instance import ensure_dagster_home, instance
+    from pipelines.runs.instance import instance
 
-    home = ensure_dagster_home(tmp_path / "dagster_home")
     archive = Archive(tmp_path / "archive")
     for source in SCHEDULE.sources:
         if source in DEMO_SOURCES:
             h.write_payloads(archive, source, [DAY])
-    env = {"DAGSTER_HOME": str(home), "BTCFLOWS_WAREHOUSE": str(tmp_path / "btcflows.duckdb"),
+    env = {"DAGSTER_HOME": str(tmp_path / "dagster_home"), "BTCFLOWS_WAREHOUSE": str(tmp_path / "btcflows.duckdb"),
            "BTCFLOWS_ARCHIVE": str(tmp_path / "archive"), "BTCFLOWS_MODE": "replay",
            "BTCFLOWS_SCHEDULE_MODE": "replay", "BTCFLOWS_MARTS_SENSOR_INTERVAL_S": "5"}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
+    with instance():  # created as `btcflows instance` creates it, before the daemon and the launch open it
+        pass
     # what a tick of the schedule at 16:45 New York on DAY requests
     request = ingest_run_request(SCHEDULE, datetime(DAY.year, DAY.month, DAY.day, 16, 45, tzinfo=NEW_YORK))
     assert request.partition_key == DAY.isoformat() and request.run_config["resources"]["ingest"]["config"]["mode"] == "replay"
