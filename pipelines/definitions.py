@@ -1,38 +1,12 @@
-"""The one Definitions object of the btcflows code location, assembled from small modules."""
-from __future__ import annotations
+"""The code location Dagster loads (`pyproject.toml` [tool.dagster]): the one Definitions object,
+assembled in pipelines/code_location.py.
 
-import dagster as dg
+It loads with the garbage collector paused, then the loaded objects (dagster, dbt-core, pandas, the
+assets and the dbt manifest: millions of objects that live as long as the process) are frozen out of
+later collections, so the collections during a run scan only what the run creates. Every process
+that loads the code location gets this: a `btcflows` command, a run worker, the code server.
+"""
+from pipelines.runs.gc_tuning import frozen_after_loading
 
-from pipelines.assets.archive import archive_assets
-from pipelines.assets.dbt import dbt_models, dbt_resource
-from pipelines.assets.raw import raw_assets, reference_tables
-from pipelines.assets.report import report
-from pipelines.checks.raw_checks import build_freshness_sensor, freshness_checks, raw_quality_checks
-from pipelines.jobs import WAREHOUSE_EXECUTOR, jobs
-from pipelines.resources import GreatExpectationsWorker, IngestSettings, WarehouseResource
-from pipelines.schedules import schedules
-from pipelines.sensors import sensors
-
-all_assets = [*archive_assets(), *raw_assets(), *reference_tables, dbt_models, report]
-
-
-def resources() -> dict:
-    warehouse = WarehouseResource()
-    return {
-        "warehouse": warehouse,
-        "ingest": IngestSettings.from_env(),
-        "great_expectations": GreatExpectationsWorker(),
-        "dbt": dbt_resource(warehouse),
-    }
-
-
-defs = dg.Definitions(
-    assets=all_assets,
-    asset_checks=[*raw_quality_checks, *freshness_checks],
-    jobs=jobs,
-    schedules=schedules,
-    sensors=[*sensors, build_freshness_sensor()],
-    resources=resources(),
-    # also the executor of the UI's ad-hoc asset runs (Materialize), not only of the jobs
-    executor=WAREHOUSE_EXECUTOR,
-)
+with frozen_after_loading():
+    from pipelines.code_location import all_assets, defs, resources  # noqa: F401

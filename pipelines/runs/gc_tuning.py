@@ -1,12 +1,11 @@
-"""Garbage collection around what a side process of a run (dbt-ahead, the GX worker) loads once and
-keeps until it exits.
+"""Garbage collection around what a process loads once and keeps until it exits: the code location
+(pipelines/definitions.py), dbt in dbt-ahead, GX in the GX worker.
 
-Importing dbt or GX (and parsing the project) creates millions of objects that live as long as the
-process; Python's collector would rescan them on every full collection. Inside
-`frozen_after_loading()` nothing is collected, and at its end those objects leave the collector's
-view for good (`gc.freeze`), so later collections only look at what the process creates afterwards.
-Only for processes that end after one job: in a long-lived one, whatever happened to be garbage at
-that moment would be kept forever.
+Importing them (and parsing the dbt project) creates millions of objects that live as long as the
+process; Python's collector would rescan them on every full collection, again and again during a
+run. Inside `frozen_after_loading()` nothing is collected, and at its end those objects leave the
+collector's view for good (`gc.freeze`), so later collections only look at what the process creates
+afterwards. The price: what was garbage at that moment stays (little, next to what is loaded).
 """
 import gc
 from collections.abc import Iterator
