@@ -18,6 +18,7 @@ from datetime import date
 from html.parser import HTMLParser
 
 from pipelines.archive import PayloadMeta
+from pipelines.funds import KNOWN_FUNDS
 from pipelines.sources.base import Fetched, Parsed, ParseError, frame, partition_date, to_float
 from pipelines.sources.http import FetchError, HttpClient
 from pipelines.timeutils import CALENDAR_END, CALENDAR_START, is_trading_day
@@ -32,8 +33,6 @@ ENDPOINTS = {
     "recent": "https://farside.co.uk/btc/",
 }
 
-# Column order of the Oct 2024 capture; later launches are appended by the renderer.
-KNOWN_FUNDS = ("IBIT", "FBTC", "BITB", "ARKB", "BTCO", "EZBC", "BRRR", "HODL", "BTCW", "GBTC", "BTC")
 TRAILER_LABELS = ("total", "average", "maximum", "minimum")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DATE = re.compile(r"^(\d{1,2}) ([A-Za-z]{3}) (\d{4})$")
