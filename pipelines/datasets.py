@@ -6,6 +6,7 @@ tables in DuckDB are these columns plus the lineage columns. Nothing downstream 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 # Column kinds: "date" (YYYY-MM-DD), "timestamp" (UTC instant), "text", "float", "int".
 DUCKDB_TYPES = {
@@ -26,6 +27,8 @@ LINEAGE_COLUMNS = {
 }
 
 MODES = ("simulated", "live", "real")
+# Bitcoin's genesis block: no market row can be dated earlier.
+EARLIEST_DATE = date(2009, 1, 3)
 
 
 @dataclass(frozen=True)

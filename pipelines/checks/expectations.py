@@ -3,8 +3,8 @@
 
 Every suite holds, from the dataset's definition: each canonical column exists and has its kind's
 type (timestamps naive = UTC, as DuckDB stores them); the key columns are never null and unique
-together; `Dataset.allowed` values and `VENUES`; `Column.nonnegative` (prices, volumes, open
-interest) >= 0; the row's date no later than now + 1 day and no earlier than 2009-01-03 (catches
+together; `Dataset.allowed` values and `VENUES`; every number finite; `Column.nonnegative` (prices,
+volumes, open interest) >= 0; the row's date no later than now + 1 day and no earlier than 2009-01-03 (catches
 epoch / ms-vs-s mistakes). Plus a few plausibility rules per dataset (PLAUSIBILITY below).
 
 GX is imported lazily (about 6 s) and its ephemeral context is built once per process; a
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,13 +22,14 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
-from pipelines.datasets import DATASETS, LINEAGE_COLUMNS, MODES, VENUES, Dataset
+from pipelines.datasets import DATASETS, EARLIEST_DATE, LINEAGE_COLUMNS, MODES, VENUES, Dataset
 
 MAX_FAILING_ROWS = 20
-# Bitcoin's genesis block: no market row can be dated earlier.
-EARLIEST = pd.Timestamp("2009-01-03")
+EARLIEST = pd.Timestamp(EARLIEST_DATE)
 FUTURE_SLACK = timedelta(days=1)
 MAX_ABS_DAILY_RETURN = 0.5
+# Numbers must be finite (NaN cannot reach a raw table: DuckDB stores a pandas NaN as NULL).
+LARGEST_FINITE = sys.float_info.max
 RETURN_COLUMN = "_close_return"  # derived: close-to-close return per (symbol, source), daily_bars
 
 # The types a column of each kind may have in a pandas frame. A naive datetime64 column is UTC by
@@ -140,8 +142,10 @@ def expectation_suite(dataset: str, now: datetime | None = None, columns: list[s
         if col.name not in present:
             continue
         add(gxe.ExpectColumnValuesToBeInTypeList(column=col.name, type_list=TYPE_LISTS[col.kind]))
-        if col.nonnegative:
-            add(gxe.ExpectColumnValuesToBeBetween(column=col.name, min_value=0))
+        if col.nonnegative:  # and finite: an infinity is never a price, a volume or a count
+            add(gxe.ExpectColumnValuesToBeBetween(column=col.name, min_value=0, max_value=LARGEST_FINITE))
+        elif col.kind in ("float", "int"):
+            add(gxe.ExpectColumnValuesToBeBetween(column=col.name, min_value=-LARGEST_FINITE, max_value=LARGEST_FINITE))
         if col.kind in ("date", "timestamp"):
             upper = None if col.name in FUTURE_BY_NATURE else latest
             add(gxe.ExpectColumnValuesToBeBetween(column=col.name, min_value=EARLIEST, max_value=upper))

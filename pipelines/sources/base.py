@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -81,24 +82,28 @@ _NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
 
 
 def to_float(source: str, value, field: str, none_values=("-", "--", "", None)) -> float | None:
-    """Parse numbers as sources write them: strings with thousands commas, '(x)' negatives, '-' = none."""
+    """Parse numbers as sources write them: strings with thousands commas, '(x)' negatives, '-' = none.
+    Infinities and NaN (JSON's `Infinity`/`NaN`, or `1e400`, which overflows) are refused."""
     if value is None:
         return None
     if isinstance(value, bool):
         raise ParseError(source, f"expected a number, got {value!r}", field=field)
     if isinstance(value, (int, float)):
-        return float(value)
-    text = str(value).strip()
-    if text in none_values:
-        return None
-    negative = text.startswith("(") and text.endswith(")")
-    if negative:
-        text = text[1:-1]
-    text = text.replace(",", "").replace("$", "")
-    if not _NUMBER.match(text):
-        raise ParseError(source, f"not a number: {value!r}", field=field)
-    number = float(text)
-    return -number if negative else number
+        number = float(value) if isinstance(value, float) or abs(value) < 2**1023 else math.inf
+    else:
+        text = str(value).strip()
+        if text in none_values:
+            return None
+        negative = text.startswith("(") and text.endswith(")")
+        if negative:
+            text = text[1:-1]
+        text = text.replace(",", "").replace("$", "")
+        if not _NUMBER.match(text):
+            raise ParseError(source, f"not a number: {value!r}", field=field)
+        number = -float(text) if negative else float(text)
+    if not math.isfinite(number):
+        raise ParseError(source, f"not a finite number: {value!r}", field=field)
+    return number
 
 
 def ms_to_utc(source: str, value, field: str) -> datetime:

@@ -112,6 +112,15 @@ CASES = [
     ("cot_positions", {"category": (0, "hedge_funds")}, "expect_column_values_to_be_in_set", "category",
      {"category": "hedge_funds"}),
     ("etf_fund_daily", {"ticker": (0, 12.0)}, "expect_column_values_to_be_in_type_list", "ticker", {"ticker": 12.0}),
+    # numbers must be finite: `inf` in a CSV or `1e400` in a payload reached the marts before
+    ("etf_flows", {"flow_usd": (0, float("inf"))}, "expect_column_values_to_be_between", "flow_usd",
+     {"ticker": "IBIT"}),
+    ("etf_flows", {"flow_usd": (1, float("-inf"))}, "expect_column_values_to_be_between", "flow_usd",
+     {"ticker": "FBTC"}),
+    ("hourly_bars", {"close": (0, float("inf"))}, "expect_column_values_to_be_between", "close",
+     {"symbol": "BTC-USD"}),
+    ("daily_bars", {"volume": (1, float("inf"))}, "expect_column_values_to_be_between", "volume",
+     {"symbol": "IBIT"}),
 ]
 
 
