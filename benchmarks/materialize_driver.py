@@ -52,7 +52,7 @@ def main() -> None:
         keys = [k for a in all_assets if not isinstance(a, dg.AssetSpec) for k in a.keys
                 if k.path[0] == "archive"]
         selection = dg.AssetSelection.assets(*keys)
-    run_materialization("demo", run_start, run_end, demo_overrides=overrides, selection=selection)
+    run_materialization("demo", run_start, run_end, ingest_overrides=overrides, selection=selection)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ def _die(msg: str, code: int = 1) -> NoReturn:  # noqa: F821
 # shorter ones record a Dagster materialization per daily partition.
 BULK_RUN_MIN_DAYS = 31
 
-def _materialize(mode, start, end, files_dir, allow_mixed, demo_overrides, selection, full_refresh):
+def _materialize(mode, start, end, files_dir, allow_mixed, ingest_overrides, selection, full_refresh):
     """The Dagster run itself (in this process, ephemeral instance unless DAGSTER_HOME is set)."""
     from pipelines import gc_tuning
 
@@ -51,7 +51,7 @@ def _materialize(mode, start, end, files_dir, allow_mixed, demo_overrides, selec
         from pipelines.resources import IngestSettings
 
         res = resources()
-        res["ingest"] = IngestSettings(mode=mode, files_dir=files_dir, allow_mixed=allow_mixed, **(demo_overrides or {}))
+        res["ingest"] = IngestSettings(mode=mode, files_dir=files_dir, allow_mixed=allow_mixed, **(ingest_overrides or {}))
         # The raw quality checks are blocking: a failed one stops dbt (and the report) in this run.
         executable = [a for a in all_assets if not isinstance(a, dg.AssetSpec)] + list(raw_quality_checks)
         bulk = (end - start).days + 1 > BULK_RUN_MIN_DAYS
@@ -60,7 +60,12 @@ def _materialize(mode, start, end, files_dir, allow_mixed, demo_overrides, selec
             bulk_keys = {a.key for a in bulk_raw_assets()}
             executable = [a for a in executable if not (isinstance(a, dg.AssetsDefinition) and a.is_materializable
                                                         and set(a.keys) & bulk_keys)] + bulk_raw_assets()
-        instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+        from pipelines import run_log
+
+        level = os.environ.get("BTCFLOWS_LOG_LEVEL", "INFO")
+        persistent = bool(os.environ.get("DAGSTER_HOME"))  # then Dagster's own console log, as configured
+        instance = (dg.DagsterInstance.get() if persistent
+                    else dg.DagsterInstance.ephemeral(settings=run_log.instance_settings(level)))
     tags = {
         "dagster/asset_partition_range_start": start.isoformat(),
         "dagster/asset_partition_range_end": end.isoformat(),
@@ -71,15 +76,18 @@ def _materialize(mode, start, end, files_dir, allow_mixed, demo_overrides, selec
     _say(f"run {start}..{end} (mode {mode}{', one bulk run' if bulk else ''}); dbt's full log: {log_path}")
     # dagster-dbt echoes every dbt event on stdout; keep stdout for results and send those to a file.
     with open(log_path, "w") as dbt_log, contextlib.redirect_stdout(dbt_log):
-        return dg.materialize(
-            executable + list(reference_tables), resources=res, tags=tags, instance=instance,
-            raise_on_error=False, selection=selection,
-            run_config={"loggers": {"console": {"config": {"log_level": os.environ.get("BTCFLOWS_LOG_LEVEL", "INFO")}}}},
-        )
+        try:
+            return dg.materialize(
+                executable + list(reference_tables), resources=res, tags=tags, instance=instance,
+                raise_on_error=False, selection=selection,
+                run_config={"loggers": {"console": {"config": {"log_level": level if persistent else "CRITICAL"}}}},
+            )
+        finally:
+            instance.dispose()  # an ephemeral instance's temp directory: the command leaves by os._exit
 
 
 def run_materialization(mode: str, start: date, end: date, files_dir: str = "", allow_mixed: bool = False,
-                        demo_overrides: dict | None = None, selection=None, full_refresh: bool = False):
+                        ingest_overrides: dict | None = None, selection=None, full_refresh: bool = False):
     """Materialize archive -> raw -> dbt for [start, end] as one run (single-run backfill)."""
     from pipelines.checks import gx_worker
     from pipelines.config import paths_from_env
@@ -92,13 +100,12 @@ def run_materialization(mode: str, start: date, end: date, files_dir: str = "", 
             # now, in two other processes, while this one loads the pipeline (~3 s here) and ingests.
             gx_worker.start()
             start_dbt_ahead(str(paths_from_env().warehouse), start, end)
-        result = _materialize(mode, start, end, files_dir, allow_mixed, demo_overrides, selection, full_refresh)
+        result = _materialize(mode, start, end, files_dir, allow_mixed, ingest_overrides, selection, full_refresh)
     finally:
         stop_dbt_ahead()
         gx_worker.stop()
     import dagster as dg
 
-    failures = [e for e in result.all_events if e.is_step_failure]
     failed_checks = []
     for check in result.get_asset_check_evaluations():
         if check.passed:
@@ -109,11 +116,9 @@ def run_materialization(mode: str, start: date, end: date, files_dir: str = "", 
         _say(f"check {check.asset_key.to_user_string()}:{check.check_name} "
              f"{'FAILED' if blocking else 'warns'}" + (f" ({rows.value} row(s))" if rows is not None else ""))
     if not result.success or failed_checks:
-        for ev in failures:
-            err = ev.event_specific_data.error
-            _say(f"step {ev.step_key} failed: {err.message.strip() if err else ''}")
-        _die(f"materialization of {start}..{end} failed ({len(failures)} step(s), {len(failed_checks)} check(s)): "
-             "a failed ingest step wrote nothing for its window; steps downstream of a failure did not run")
+        from pipelines.run_log import failure_report
+
+        _die(failure_report(result, start, end))
     _say(f"materialized {start}..{end} in {time.monotonic() - t0:.1f}s")
     return result
 
@@ -160,7 +165,7 @@ def cmd_demo(args) -> None:
     paths = paths_from_env()
     _say(f"demo: simulated scenario (seed {args.seed}) {start}..{end}, crash day {crash}")
     _say(f"demo: warehouse {paths.warehouse}, archive {paths.archive}")
-    run_materialization("demo", run_start, run_end, demo_overrides={"demo_seed": args.seed})
+    run_materialization("demo", run_start, run_end, ingest_overrides={"demo_seed": args.seed})
     with Warehouse(paths.warehouse).reader() as con:
         from datetime import timedelta
 
@@ -184,20 +189,40 @@ def cmd_materialize(args) -> None:
 
 
 def cmd_import(args) -> None:
+    from pipelines.config import paths_from_env
     from pipelines.files import ImportValidationError, validate_dir
 
     directory = Path(args.dir)
+    funds = getattr(args, "fund", None) or []
+    replace = getattr(args, "replace", False)
     try:
-        summary = validate_dir(directory, progress=_say)
+        summary = validate_dir(directory, progress=_say, funds=funds)
     except ImportValidationError as exc:
         print(str(exc), file=sys.stderr)
         raise SystemExit(1)
     if not summary.datasets:
         _die(f"{directory}: no canonical <dataset>.csv files found")
+    if replace:
+        _announce_replacement(summary, paths_from_env().warehouse)
     run_materialization("files", summary.start, summary.end, files_dir=str(directory.resolve()),
                         allow_mixed=getattr(args, "allow_mixed", False),
+                        ingest_overrides={"replace": replace, "funds": funds},
                         full_refresh=getattr(args, "full_refresh", False))
     print(summary.render())
+
+
+def _announce_replacement(summary, warehouse_path: Path) -> None:
+    """--replace deletes rows: say which, per dataset, before anything is written."""
+    from pipelines.imports import rows_held
+    from pipelines.warehouse import Warehouse, WarehouseLocked
+
+    for s in summary.datasets.values():
+        try:
+            held = rows_held(Warehouse(warehouse_path), s.dataset, s.first, s.last)
+        except WarehouseLocked:
+            held = None
+        now = "" if held is None else f"the {held} row(s) it holds there "
+        _say(f"--replace: raw.{s.dataset} {s.first}..{s.last}: {now}will be replaced by the {s.rows} row(s) of {s.file}")
 
 
 def cmd_parse(args) -> None:
@@ -234,17 +259,14 @@ def cmd_query(args) -> None:
     import duckdb
 
     from pipelines.config import paths_from_env
-    from pipelines.warehouse import Warehouse, WarehouseLocked
+    from pipelines.query import WarehouseLocked, refusal, run_query
 
     try:
-        with Warehouse(paths_from_env().warehouse).reader() as con:
-            df = con.execute(args.sql).df()
+        df = run_query(paths_from_env().warehouse, args.sql)
     except (WarehouseLocked, FileNotFoundError) as exc:
         _die(str(exc))
-    except duckdb.InvalidInputException as exc:
-        _die(f"query refused (the warehouse is opened read-only): {exc}" if "read-only" in str(exc) else f"query failed: {exc}")
     except duckdb.Error as exc:
-        _die(f"query failed: {exc}")
+        _die(refusal(exc))
     print_frame(df, as_csv=args.csv)
 
 
@@ -255,8 +277,8 @@ def cmd_archive(args) -> None:
     from pipelines.sources.base import ParseError
 
     archive = Archive(paths_from_env().archive)
-    bad = 0
-    for stored in archive.list(args.source):
+    bad, broken = 0, []
+    for stored in archive.list(args.source, problems=broken):
         if args.bad:
             try:
                 parse_payload(stored)
@@ -267,6 +289,10 @@ def cmd_archive(args) -> None:
             print(f"{stored.meta.source:16} {stored.meta.partition}  {stored.meta.mode:9} {stored.meta.endpoint:14} {stored.path}")
     if args.bad:
         _say(f"{bad} payload(s) in {archive.root} do not parse")
+    if broken:  # listed last, after every payload that could be read
+        for problem in broken:
+            _say(f"btcflows: {problem}")
+        raise SystemExit(1)
 
 
 def cmd_report(args) -> None:
@@ -322,6 +348,11 @@ def main(argv: list[str] | None = None) -> None:
 
     p = sub.add_parser("import", help="validate and load canonical CSVs (<dataset>.csv) from DIR")
     p.add_argument("dir")
+    p.add_argument("--replace", action="store_true",
+                   help="replace each dataset's rows in its file's days (first..last) by the file's rows; "
+                        "default: add and revise the rows the files bring, delete nothing")
+    p.add_argument("--fund", action="append", default=[], metavar="TICKER",
+                   help="declare an etf_flows ticker that pipelines/funds.py does not list (repeatable)")
     p.add_argument("--allow-mixed", action="store_true")
     p.add_argument("--full-refresh", action="store_true", help="rebuild incremental dbt models whole")
     p.set_defaults(func=cmd_import)
@@ -334,7 +365,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--param", action="append", default=[], help="request parameter k=v (repeatable)")
     p.set_defaults(func=cmd_parse)
 
-    p = sub.add_parser("query", help="run read-only SQL against the warehouse")
+    p = sub.add_parser("query", help="run read-only SQL against the warehouse (it reads the warehouse and nothing else)")
     p.add_argument("sql")
     p.add_argument("--csv", action="store_true")
     p.set_defaults(func=cmd_query)

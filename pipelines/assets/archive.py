@@ -1,6 +1,7 @@
 """One asset per source: the payloads archived for a partition window. In live mode it fetches
 (and archives every response before anything parses it); in demo mode it renders the simulator's
-payloads; in replay and files mode it only reports what the archive holds."""
+payloads; in replay and files mode it only reports what the archive holds (`btcflows import` archives its files
+under `canonical-csv` from the raw assets, pipelines/imports.py)."""
 
 from datetime import date, datetime
 
@@ -61,7 +62,7 @@ def build_archive_asset(source_name: str) -> dg.AssetsDefinition:
         days = calendar_days(start, end)
         archive = warehouse.archive
         written = None
-        if ingest.mode == "live":
+        if ingest.mode == "live" and not getattr(module, "IMPORTED", False):
             written = fetch_live(source_name, archive, days, context.log)
         elif ingest.mode == "demo":
             written = render_demo(source_name, archive, days, ingest)

@@ -39,20 +39,22 @@ def build_raw_asset(dataset: str, partitioned: bool = True) -> dg.AssetsDefiniti
     )
     def _raw(context: dg.AssetExecutionContext, warehouse: WarehouseResource, ingest: IngestSettings):
         start, end = partition_window(context)
+        wh = warehouse.warehouse
         if ingest.mode == "files":
-            from pipelines.files import read_dataset_file
+            from pipelines.imports import import_dataset
 
-            rows = read_dataset_file(Path(ingest.files_dir), dataset)
-            if rows is None:
+            imported = import_dataset(wh, warehouse.archive, Path(ingest.files_dir), dataset, replace=ingest.replace,
+                                      import_id=context.run_id, funds=ingest.funds, allow_mixed=ingest.allow_mixed)
+            if imported is None:
                 context.log.info(f"no {dataset}.csv in {ingest.files_dir}: raw.{dataset} left as it was")
                 return dg.MaterializeResult(metadata={"rows_in_window": 0, "file": "absent"})
-            origin = {f"{dataset}.csv": len(rows)}
+            result, rows = imported.written, None
+            origin = {imported.file.name: imported.rows}
         else:
             collected = collect_from_archive(warehouse.archive, dataset, start, end)
             rows, origin = collected.rows, collected.per_source
-        wh = warehouse.warehouse
-        with wh.writer() as con:
-            result = wh.write_window(con, dataset, rows, start, end, allow_mixed=ingest.allow_mixed)
+            with wh.writer() as con:
+                result = wh.write_window(con, dataset, rows, start, end, allow_mixed=ingest.allow_mixed)
         if gx_worker.running():
             # A command run: its GX worker validates the window now, on the other core, while the
             # run goes on; the blocking check collects the outcome (read the same way it would read).
@@ -61,6 +63,13 @@ def build_raw_asset(dataset: str, partitioned: bool = True) -> dg.AssetsDefiniti
                 gx_worker.validate_ahead(dataset, start, end, *read_window(wh, dataset, start, end, wait_s=0))
             except WarehouseLocked:
                 pass
+        if rows is None:
+            context.log.info(imported.describe())
+            return dg.MaterializeResult(metadata={
+                "rows_in_file": imported.rows, "file_window": f"{imported.first}..{imported.last}",
+                "replace": imported.replace, "rows_replaced": result.deleted, "unchanged": result.unchanged,
+                "archived_as": dg.MetadataValue.path(str(imported.payload)),
+                "rows_by_source": dg.MetadataValue.json(origin)})
         context.log.info(
             f"raw.{dataset} {start}..{end}: {result.rows_in_window} rows"
             + (" (unchanged)" if result.unchanged else f", replaced {result.deleted}")

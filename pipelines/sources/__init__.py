@@ -9,7 +9,12 @@ Each module defines:
     SNAPSHOT: bool            True when the upstream keeps little history (fetch daily or lose it)
     LIVE_STATE_ONLY: bool     (optional) True when it serves only its current state (no past days)
     LOOKAHEAD_DAYS: int       (optional) how long after a row's date a payload may still carry it
+    IMPORTED: bool            (optional) True when its payloads arrive by `btcflows import`, not fetched
     dataset_for(meta)         (optional) the dataset a payload holds, read from its request
+    covers(meta)              (optional) the first and last day a payload holds rows for (a file of
+                              many days is stored under its first day and read for every window it covers)
+    replacements(meta)        (optional) [(first, last, time)]: the payload replaced the dataset's rows
+                              in those days at that time (older rows there no longer count)
     parse(payload: bytes, meta: PayloadMeta) -> Parsed
     fetch(client: HttpClient, day: date) -> list[Fetched]
 """
@@ -33,6 +38,7 @@ SOURCE_MODULES: dict[str, str] = {
     "deribit-dvol": "deribit_dvol",
     "occ-volume": "occ_volume",
     "cftc-tff": "cftc_tff",
+    "canonical-csv": "canonical_csv",
 }
 
 
@@ -49,6 +55,11 @@ def get(name: str) -> ModuleType:
 
 def names() -> list[str]:
     return list(SOURCE_MODULES)
+
+
+def fetched_names() -> list[str]:
+    """Sources fetched from upstream: every source but the files `btcflows import` brings."""
+    return [n for n in SOURCE_MODULES if not getattr(get(n), "IMPORTED", False)]
 
 
 def sources_for(dataset: str) -> list[str]:

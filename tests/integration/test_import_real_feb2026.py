@@ -88,7 +88,7 @@ def test_real_mode_and_absent_datasets_are_null_not_zero(imported):
         lineage = con.execute("select distinct _source, _mode from raw.etf_flows").fetchall()
     assert modes == {"real"}
     assert options == (0, 0, 0)
-    assert lineage == [("etf_flows.csv", "real")]
+    assert lineage == [("canonical-csv", "real")]  # the imported file, archived under that source
 
 
 def test_importing_twice_changes_nothing(imported):

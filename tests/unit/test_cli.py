@@ -86,3 +86,26 @@ def test_the_installed_command_flushes_output_and_keeps_exit_codes(tmp_path):
     env["BTCFLOWS_WAREHOUSE"] = str(tmp_path / "absent.duckdb")
     bad = subprocess.run([str(exe), "query", "select 1"], check=False, env=env, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1 and bad.stderr.count("btcflows demo") == 1 and bad.stdout == ""
+
+
+def test_archive_listing_names_a_meta_that_lost_its_payload_and_exits_1(tmp_path, monkeypatch, capsys):
+    from pipelines.archive import Archive, PayloadMeta
+
+    archive = Archive(tmp_path / "archive")
+    meta = PayloadMeta(source="farside", endpoint="all", url="", partition="2026-02-06", mode="simulated",
+                       fetched_at="2026-02-06T14:00:00Z")
+    kept = archive.write(b"<table>1</table>", meta, "html")
+    lost = archive.write(b"<table>2</table>", meta, "html")
+    lost.path.unlink()
+    garbled = archive.write(b"<table>3</table>", meta, "html")
+    garbled.path.with_name(garbled.path.name + ".meta.json").write_text("{not json")
+    monkeypatch.setenv("BTCFLOWS_ARCHIVE", str(tmp_path / "archive"))
+    code, out, err = run(["archive"], capsys)
+    assert code == 1
+    assert str(kept.path) in out and str(lost.path) not in out  # every readable payload is still listed
+    lines = err.strip().splitlines()
+    assert lines == [f"btcflows: archive: {lost.path}.meta.json has no payload file {lost.path.name} (deleted or moved?)",
+                     f"btcflows: archive: {garbled.path}.meta.json is not a readable meta file: "
+                     "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"]
+    code, _, err = run(["archive", "--bad"], capsys)
+    assert code == 1 and f"{lost.path.name} (deleted or moved?)" in err and "Traceback" not in err

@@ -62,3 +62,46 @@ def test_lineage_partition_is_new_york_date_and_flags_non_trading_days():
     flows_df = pd.DataFrame({"trade_date": [date(2026, 1, 19)], "ticker": ["IBIT"], "flow_usd": [1.0],
                              "source": ["f"], "reported_date": [None]})
     assert not add_lineage(flows_df, DATASETS["etf_flows"], "f", "real", "x")["_is_trading_day"].iloc[0]
+
+
+def test_upsert_adds_and_revises_by_key_and_touches_nothing_else(tmp_path):
+    wh = Warehouse(tmp_path / "w.duckdb")
+    with wh.writer() as con:
+        wh.write_window(con, "etf_flows", flows([(D1, "IBIT", 1.0, "farside", None), (D2, "IBIT", 2.0, "farside", None),
+                                                 (D3, "IBIT", 3.0, "farside", None)]), D1, D3)
+        result = wh.upsert_rows(con, "etf_flows", flows([(D2, "IBIT", 20.0, "farside", None),
+                                                         (D2, "FBTC", 5.0, "farside", None)]))
+        assert (result.deleted, result.inserted, result.unchanged) == (1, 2, False)
+        assert table(con) == [(D1, "IBIT", 1.0), (D2, "FBTC", 5.0), (D2, "IBIT", 20.0), (D3, "IBIT", 3.0)]
+        again = wh.upsert_rows(con, "etf_flows", flows([(D2, "IBIT", 20.0, "farside", None)]))
+        assert again.unchanged and again.inserted == 0
+
+
+class FailingCommit:
+    """A DuckDB connection whose commit fails as on a full disk."""
+
+    def __init__(self, con):
+        self.con = con
+
+    def __getattr__(self, name):
+        return getattr(self.con, name)
+
+    def execute(self, sql, *args):
+        if sql == "commit":
+            self.con.execute("rollback")  # DuckDB ends the transaction when its commit fails
+            raise duckdb.TransactionException(
+                'TransactionContext Error: Failed to commit: Could not write file "w.duckdb.wal": No space left on device')
+        return self.con.execute(sql, *args)
+
+
+def test_a_write_the_disk_refuses_names_the_table_and_the_file_and_writes_nothing(tmp_path):
+    from pipelines.warehouse import WarehouseWriteError
+
+    wh = Warehouse(tmp_path / "w.duckdb")
+    with wh.writer() as con:
+        wh.write_window(con, "etf_flows", flows([(D1, "IBIT", 1.0, "farside", None)]), D1, D1)
+        with pytest.raises(WarehouseWriteError) as err:
+            wh.write_window(FailingCommit(con), "etf_flows", flows([(D1, "IBIT", 2.0, "farside", None)]), D1, D1)
+        assert str(err.value).startswith(f"raw.etf_flows: cannot write to {wh.path}, nothing written for it: ")
+        assert "No space left on device" in str(err.value)
+        assert table(con) == [(D1, "IBIT", 1.0)]

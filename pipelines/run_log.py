@@ -1,0 +1,89 @@
+"""What a `btcflows` command run tells the person at the terminal, and what it keeps in its log file.
+
+During the run: one line per message of the pipeline (`step: message`), and one line per failed
+step naming its cause (`step failed: <the error>`), never a stack trace; every record in full,
+stack traces included, goes to the run's log file (`<warehouse dir>/logs/last_run.log`, beside
+dbt's events). Dagster's own handler configuration is used (`python_logs.dagster_handler_config` of
+the run's ephemeral instance). After the run, `failure_report` says in one line what failed, what the
+run wrote all the same, and what to do.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+
+LOG_RECORD_METADATA = "dagster_meta"  # the attribute Dagster puts its record metadata under
+
+
+def instance_settings(level: str) -> dict:
+    """Settings of the ephemeral Dagster instance of a command run: these two handlers."""
+    return {"python_logs": {"dagster_handler_config": {
+        "handlers": {
+            "terminal": {"class": "pipelines.run_log.OneLineHandler", "level": level},
+            # stdout is the run's log file while the run lasts (see cli._materialize)
+            "file": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "level": "DEBUG",
+                     "formatter": "full"},
+        },
+        "formatters": {"full": {"format": "%(asctime)s %(levelname)s %(message)s"}},
+    }}}
+
+
+def error_text(error) -> str:
+    """A step's error as one line: the exception the step raised, not Dagster's wrapper around it."""
+    while error is not None and error.cause is not None and (error.cls_name or "").startswith("Dagster"):
+        error = error.cause
+    if error is None:
+        return ""
+    message = " ".join(error.message.strip().split("\n", 1)[0].split())
+    kind, _, rest = message.partition(": ")
+    if rest and kind.rsplit(".", 1)[-1] == error.cls_name:  # "pkg.module.SomeError: text" -> "text"
+        message = rest
+    return message or error.cls_name or ""
+
+
+class OneLineHandler(logging.Handler):
+    """Each record as one line on stderr: the step and its message, or the step and its error."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        meta = getattr(record, LOG_RECORD_METADATA, None)
+        if meta is None:
+            return
+        try:
+            event = meta.get("dagster_event")
+            where = meta.get("step_key") or "run"
+            if event is not None and event.is_step_failure:
+                line = f"{where} failed: {error_text(event.event_specific_data.error)}"
+            elif event is not None:
+                if record.levelno < logging.WARNING or event.event_type_value == "PIPELINE_FAILURE":
+                    return  # Dagster's own bookkeeping; the run's outcome is summed up at its end
+                line = f"{where}: {meta['orig_message']}"
+            else:
+                line = f"{where}: {meta['orig_message']}"
+            sys.stderr.write(line.split("\n", 1)[0] + "\n")
+            sys.stderr.flush()
+        except Exception:  # noqa: BLE001 - logging must never break the run
+            self.handleError(record)
+
+
+def failure_report(result, start, end) -> str:
+    """One line saying what failed in a run (each failed step has had its own line), what the run
+    wrote all the same, and what to do next."""
+    import dagster as dg
+
+    failed_steps = {e.step_key: error_text(e.event_specific_data.error) for e in result.all_events
+                    if e.is_step_failure}
+    failed_checks = [c for c in result.get_asset_check_evaluations()
+                     if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
+    written = sorted({e.asset_key.to_user_string().replace("/", ".") for e in result.get_asset_materialization_events()
+                      if e.asset_key.path[0] == "raw"})
+    raw_failed = sorted(s.replace("__", ".", 1) for s in failed_steps if s.startswith("raw__"))
+    parts = [f"materialization of {start}..{end} failed ({len(failed_steps)} step(s), {len(failed_checks)} check(s))"]
+    if raw_failed:
+        parts.append(f"nothing written for the window of {', '.join(raw_failed)} (as it was)")
+    if written:
+        parts.append(f"written by this run all the same: {', '.join(written)}")
+    parts.append("steps downstream of a failure did not run")
+    if any("lock" in why.lower() for why in failed_steps.values()):
+        parts.append("another process was writing the warehouse (a second run?): run this command again "
+                     "when it has finished")
+    return "; ".join(parts)
