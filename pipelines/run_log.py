@@ -65,6 +65,12 @@ class OneLineHandler(logging.Handler):
             self.handleError(record)
 
 
+def _changed(metadata) -> bool:
+    """Did this raw materialization change its table? (not when unchanged, or no file to import)"""
+    unchanged = metadata.get("unchanged")
+    return unchanged is not None and not unchanged.value
+
+
 def failure_report(result, start, end) -> str:
     """One line saying what failed in a run (each failed step has had its own line), what the run
     wrote all the same, and what to do next."""
@@ -75,7 +81,7 @@ def failure_report(result, start, end) -> str:
     failed_checks = [c for c in result.get_asset_check_evaluations()
                      if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
     written = sorted({e.asset_key.to_user_string().replace("/", ".") for e in result.get_asset_materialization_events()
-                      if e.asset_key.path[0] == "raw"})
+                      if e.asset_key.path[0] == "raw" and _changed(e.materialization.metadata)})
     raw_failed = sorted(s.replace("__", ".", 1) for s in failed_steps if s.startswith("raw__"))
     parts = [f"materialization of {start}..{end} failed ({len(failed_steps)} step(s), {len(failed_checks)} check(s))"]
     if raw_failed:
