@@ -111,8 +111,7 @@ def _decode(data: bytes, name: str) -> tuple[str | None, list[str]]:
         field = max(len(next(csv.reader([before]), [])) - 1, 0)
         header = next(csv.reader([data.split(b"\n", 1)[0].decode("utf-8", errors="replace")]), [])
         column = f"column {header[field].strip()!r}: " if line > 1 and field < len(header) else ""
-        return None, [f"{name}: line {line}: {column}byte 0x{data[exc.start]:02x} is not UTF-8 "
-                      "(save the file as UTF-8)"]
+        return None, [f"{name}: line {line}: {column}byte 0x{data[exc.start]:02x} is not UTF-8 (save the file as UTF-8)"]
 
 
 def _records(text: str, name: str) -> tuple[list[str] | None, list[list[str]], list[int], list[str]]:

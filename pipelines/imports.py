@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from pipelines.archive import Archive, ArchiveError, PayloadMeta
+from pipelines.archive import Archive, ArchiveError, PayloadMeta, sha256_hex
 from pipelines.datasets import DATASETS
 from pipelines.files import ImportValidationError, check_csv
-from pipelines.ingest import collect_from_archive
+from pipelines.ingest import collect_from_archive, remember_parsed
+from pipelines.sources.base import Parsed
 from pipelines.sources.canonical_csv import NAME as SOURCE
 from pipelines.warehouse import Warehouse, WriteResult, add_lineage
 
@@ -62,6 +63,7 @@ def import_dataset(warehouse: Warehouse, archive: Archive, directory: Path, data
     rows, problems = check_csv(data, path.name, ds, funds)
     if problems:
         raise ImportValidationError(problems)
+    remember_parsed(SOURCE, sha256_hex(data), Parsed(dataset, rows))  # the archive's parse of this file
     days = add_lineage(rows, ds, source=SOURCE, mode="real", sha256="")["_partition"]
     first, last = min(days), max(days)
     # Under the writer's lock: imports record, merge and write one after the other, so the rows

@@ -57,18 +57,24 @@ _parse_cache_rows = 0
 
 def parse_payload(stored: StoredPayload):
     """Parse one archived payload (hash verified). Errors name the source, the file and the field."""
-    global _parse_cache_rows
     key = (stored.meta.source, stored.meta.sha256)
     if key in _PARSE_CACHE:
         _PARSE_CACHE.move_to_end(key)
         return _PARSE_CACHE[key]
     parsed = _parse_uncached(stored)
-    _PARSE_CACHE[key] = parsed
-    _parse_cache_rows += len(parsed.rows)
+    remember_parsed(stored.meta.source, stored.meta.sha256, parsed)
+    return parsed
+
+
+def remember_parsed(source: str, sha256: str, parsed) -> None:
+    """Cache a payload's parse (also one made before it was archived: an import reads its file first)."""
+    global _parse_cache_rows
+    previous = _PARSE_CACHE.pop((source, sha256), None)
+    _parse_cache_rows += len(parsed.rows) - (len(previous.rows) if previous is not None else 0)
+    _PARSE_CACHE[(source, sha256)] = parsed
     while _parse_cache_rows > _PARSE_CACHE_MAX_ROWS and len(_PARSE_CACHE) > 1:
         _, evicted = _PARSE_CACHE.popitem(last=False)
         _parse_cache_rows -= len(evicted.rows)
-    return parsed
 
 
 def _parse_uncached(stored: StoredPayload):

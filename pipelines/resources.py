@@ -49,7 +49,7 @@ class IngestSettings(dg.ConfigurableResource):
     mode: str = "replay"
     files_dir: str = ""
     replace: bool = False
-    funds: list[str] = []
+    funds: list[str] = []  # noqa: RUF012 (a pydantic field: each resource gets its own copy)
     demo_seed: int = 7
     demo_start: str = "2025-10-01"
     demo_end: str = "2026-03-31"

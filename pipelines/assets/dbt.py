@@ -96,9 +96,9 @@ class DbtFailed(Exception):
 
 def dbt_failure(exc: Exception, args: list[str], code: int | None, warehouse_path: str) -> str:
     """One line for a failed dbt command: its first error, or the lock it met."""
-    errors = str(exc).split("Errors parsed from dbt logs:", 1)
-    first = next((" ".join(line.split()) for line in errors[1].splitlines() if line.strip()), "") if len(errors) > 1 else ""
-    if "could not set lock" in first.lower():
+    _, _, errors = str(exc).partition("Errors parsed from dbt logs:")
+    first = " ".join(errors.strip().split("\n\n", 1)[0].split())  # dagster-dbt joins dbt's messages with blank lines
+    if "could not set lock" in errors.lower():
         return (f"dbt could not open the warehouse {warehouse_path}: another process holds its lock "
                 "(a second run?); the marts were not rebuilt")
     return f"dbt {args[0]} failed (exit code {code})" + (f": {first}" if first else "") + "; dbt's events are in the run's log"

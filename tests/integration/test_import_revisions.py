@@ -111,7 +111,7 @@ def test_a_partial_reimport_revises_what_it_brings_and_deletes_nothing(imports):
     revised = bars_after["bar_start_utc"] == REVISED_BAR
     assert bars_after.loc[revised, "close"].tolist() == pytest.approx(imports["revised_bar"]["close"].tolist())
     key = list(DATASETS["hourly_bars"].key)
-    others = lambda f: f.loc[f["bar_start_utc"] != REVISED_BAR].set_index(key).sort_index()  # noqa: E731
+    others = lambda f: f.loc[f["bar_start_utc"] != REVISED_BAR].set_index(key).sort_index()
     pd.testing.assert_frame_equal(others(bars_after), others(bars_before))
     dvol = after["vol_index_daily"].set_index("trade_date")["close"]
     assert dvol[pd.Timestamp(REVISED_DVOL_DAY)] == 42.0
@@ -165,7 +165,7 @@ def test_replace_announces_each_window_then_replaces_exactly_those_days(imports,
     bars = after["hourly_bars"]
     in_day = (bars["bar_start_utc"] >= pd.Timestamp("2026-02-03 05:00")) & (bars["bar_start_utc"] < pd.Timestamp("2026-02-04 05:00"))
     assert sorted(bars.loc[in_day, "bar_start_utc"]) == sorted(imports["day_bars"]["bar_start_utc"].iloc[::2])
-    outside = lambda f: f.loc[~((f["bar_start_utc"] >= pd.Timestamp("2026-02-03 05:00")) &  # noqa: E731
+    outside = lambda f: f.loc[~((f["bar_start_utc"] >= pd.Timestamp("2026-02-03 05:00")) &
                                 (f["bar_start_utc"] < pd.Timestamp("2026-02-04 05:00")))].reset_index(drop=True)
     pd.testing.assert_frame_equal(outside(bars), outside(before["hourly_bars"]))
     # and the archive replays the replacement: a fresh warehouse gets the same rows

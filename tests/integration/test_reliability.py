@@ -270,7 +270,7 @@ def test_a_run_killed_in_its_raw_phase_leaves_each_table_old_or_new_and_the_next
     proc = subprocess.Popen([sys.executable, "-c", KILL_AFTER_WRITES, str(new), "2"], env=env, cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        out, err = proc.communicate(timeout=300)  # the run's side processes exit with it (they hold its pipes)
+        _, err = proc.communicate(timeout=300)  # the run's side processes exit with it (they hold its pipes)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)  # anything of it left over, if the test failed

@@ -105,8 +105,8 @@ def test_archive_listing_names_a_meta_that_lost_its_payload_and_exits_1(tmp_path
     assert str(kept.path) in out and str(lost.path) not in out  # every readable payload is still listed
     lines = err.strip().splitlines()
     assert lines == [f"btcflows: archive: {lost.path}.meta.json has no payload file {lost.path.name} (deleted or moved?)",
-                     f"btcflows: archive: {garbled.path}.meta.json is not a readable meta file: "
-                     "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"]
+                     (f"btcflows: archive: {garbled.path}.meta.json is not a readable meta file: "
+                      "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)")]
     code, _, err = run(["archive", "--bad"], capsys)
     assert code == 1 and f"{lost.path.name} (deleted or moved?)" in err and "Traceback" not in err
 
@@ -118,16 +118,16 @@ BAD_IMPORTS = {
                   "vol_index_daily.csv: line 2: column 'source': byte 0xff is not UTF-8 (save the file as UTF-8)"),
     "one field too many": ("vol_index_daily.csv", b"trade_date,index_name,close,source\n2026-02-05,DVOL-BTC,90,deribit,x\n",
                            "vol_index_daily.csv: line 2: 5 fields where the header has 4; the field 'x' has no column"),
-    "impossible timestamp": ("funding_rates.csv", b"ts_utc,venue,symbol,funding_rate,source\n"
-                             b"2026-02-30T20:00:00Z,Binance,BTCUSDT,0.0001,b\n2026-02-30T20:00:00Z,Binance,BTCUSDT,0.0001,b\n",
-                             "funding_rates.csv: line 2: column 'ts_utc': no such date or time of day ('2026-02-30T20:00:00Z')\n"
-                             "  funding_rates.csv: line 3: column 'ts_utc': no such date or time of day ('2026-02-30T20:00:00Z')"),
-    "infinite number": ("hourly_bars.csv", b"bar_start_utc,symbol,open,high,low,close,volume,source\n"
-                        b"2026-02-05T20:00:00Z,BTC-USD,1,1,1,Infinity,0,coinbase\n",
+    "impossible timestamp": ("funding_rates.csv", (b"ts_utc,venue,symbol,funding_rate,source\n"
+                             b"2026-02-30T20:00:00Z,Binance,BTCUSDT,0.0001,b\n2026-02-30T20:00:00Z,Binance,BTCUSDT,0.0001,b\n"),
+                             ("funding_rates.csv: line 2: column 'ts_utc': no such date or time of day ('2026-02-30T20:00:00Z')\n"
+                              "  funding_rates.csv: line 3: column 'ts_utc': no such date or time of day ('2026-02-30T20:00:00Z')")),
+    "infinite number": ("hourly_bars.csv", (b"bar_start_utc,symbol,open,high,low,close,volume,source\n"
+                        b"2026-02-05T20:00:00Z,BTC-USD,1,1,1,Infinity,0,coinbase\n"),
                         "hourly_bars.csv: line 2: column 'close': not a finite number ('Infinity')"),
     "undeclared fund": ("etf_flows.csv", b"trade_date,ticker,flow_usd,source\n2026-02-05,ETHA,1e6,farside\n",
-                        "etf_flows.csv: line 2: column 'ticker': 'ETHA' is not a known US spot bitcoin ETF "
-                        "(pipelines/funds.py); if it is one, declare it: --fund ETHA"),
+                        ("etf_flows.csv: line 2: column 'ticker': 'ETHA' is not a known US spot bitcoin ETF "
+                         "(pipelines/funds.py); if it is one, declare it: --fund ETHA")),
 }
 
 

@@ -114,8 +114,8 @@ def test_impossible_timestamps_are_named_not_read_as_a_duplicate_key(tmp_path):
 
 def test_an_impossible_date_is_named(tmp_path):
     write(tmp_path, "vol_index_daily.csv", "trade_date,index_name,close,source\n2026-02-30,DVOL-BTC,90,deribit\n")
-    assert problems_of(tmp_path) == ["vol_index_daily.csv: line 2: column 'trade_date': not a date YYYY-MM-DD "
-                                     "(or no such day) ('2026-02-30')"]
+    assert problems_of(tmp_path) == [("vol_index_daily.csv: line 2: column 'trade_date': not a date YYYY-MM-DD "
+                                      "(or no such day) ('2026-02-30')")]
 
 
 @pytest.mark.parametrize("value, what", [("inf", "not a finite number"), ("Infinity", "not a finite number"),
@@ -138,8 +138,8 @@ def test_a_quoted_field_with_a_comma_and_a_blank_line_are_read(tmp_path):
 def test_an_unknown_fund_is_refused_unless_declared(tmp_path):
     write(tmp_path, "etf_flows.csv", GOOD_FLOWS + "2026-02-05,ETHA,5.0,farside\n2026-02-06,ETHA,6.0,farside\n")
     assert problems_of(tmp_path) == [
-        "etf_flows.csv: line 4: column 'ticker': 'ETHA' is not a known US spot bitcoin ETF (pipelines/funds.py) "
-        "(and on 1 later line(s)); if it is one, declare it: --fund ETHA"]
+        ("etf_flows.csv: line 4: column 'ticker': 'ETHA' is not a known US spot bitcoin ETF (pipelines/funds.py) "
+         "(and on 1 later line(s)); if it is one, declare it: --fund ETHA")]
     summary = validate_dir(tmp_path, funds=["ETHA"])
     assert summary.datasets["etf_flows"].rows == 4
 
