@@ -81,6 +81,9 @@ def reference_marts(raw: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         "age_minutes": "binance_open_interest_age_minutes"}), on="trade_date", how="left")
     snap = snap.merge(funding, on="trade_date", how="left")
     snap = snap.merge(dvol.rename(columns={"close": "dvol"}), on="trade_date", how="left")
+    usd, in_btc = snap["binance_open_interest_usd"], snap["binance_open_interest_btc"]
+    snap["binance_open_interest_usd"] = usd.fillna(in_btc * snap["btc_usd_4pm"])
+    snap["binance_open_interest_btc"] = in_btc.fillna(usd / snap["btc_usd_4pm"])
     snap["dvol_observed_at_utc"] = (snap["trade_date"] + pd.Timedelta(days=1)).where(snap["dvol"].notna())
     snap["dvol_age_minutes"] = (snap["snapshot_utc"] - snap["dvol_observed_at_utc"]).dt.total_seconds() / 60
     for peer in SNAPSHOT_PEERS:

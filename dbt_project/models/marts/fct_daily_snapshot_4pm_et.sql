@@ -119,8 +119,11 @@ joined as (
         cme_open_interest.cme_open_interest_contracts as cme_open_interest,
         cme_open_interest.cme_open_interest_btc,
 
-        binance_oi.binance_open_interest_usd,
-        binance_oi.binance_open_interest_btc,
+        -- a venue reporting one unit only is converted at BTC-USD at 4 pm (as fct_open_interest_4pm_et)
+        coalesce(binance_oi.binance_open_interest_usd, binance_oi.binance_open_interest_btc * btc_usd.btc_usd_4pm)
+            as binance_open_interest_usd,
+        coalesce(binance_oi.binance_open_interest_btc, binance_oi.binance_open_interest_usd / btc_usd.btc_usd_4pm)
+            as binance_open_interest_btc,
         binance_oi.binance_open_interest_age_minutes,
 
         binance_funding.binance_funding_rate,
