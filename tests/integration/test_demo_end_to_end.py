@@ -116,6 +116,33 @@ def test_crash_day_story(demo_runs):
     assert regime["correlation_regime_shift_peers"].dropna().str.contains("IGV").any()
 
 
+def test_reconcile_on_the_demo_warehouse(demo_runs, monkeypatch, capsys):
+    """The generator on a warehouse where every link is computable (the demo plants them all): the
+    planted figures come back with their verdicts, and the document says it is simulated."""
+    from pipelines.cli import main
+    from pipelines.reconcile import DIFFERS, NOT_COMPUTABLE, REPRODUCED, reconcile
+
+    with demo_runs[0].reader() as con:
+        findings = {f.claim: f for f in reconcile(con)}
+    verdict = {claim[:40]: f.verdict for claim, f in findings.items()}
+    assert verdict["IBIT closed down about 13.2% on 5 Feb 20"] == REPRODUCED
+    assert verdict["Roughly double the earlier record (by th"] == DIFFERS  # planted 1.27x, as in the real data
+    assert verdict["Roughly 6 million new IBIT shares (6 Feb"] == REPRODUCED  # 5.8 M planted
+    assert verdict["IBIT options traded a record number of c"] == REPRODUCED
+    assert verdict["Near-month annualized CME basis jumped f"] == REPRODUCED  # the article's 3.3% -> 9% planted
+    assert verdict["CME basis at 30/60/90/120 days, daily, f"] == REPRODUCED
+    assert verdict["CME open interest fell from 4 to 5 Feb a"] == REPRODUCED
+    assert verdict["Binance's open interest had collapsed an"] == REPRODUCED
+    assert verdict["Dealers were short gamma mostly in the 6"] == REPRODUCED
+    assert sum(v == NOT_COMPUTABLE for v in verdict.values()) == 2  # the notes' barriers, multi-strategy funds
+    assert "5,800,000 shares created" in findings["Roughly 6 million new IBIT shares (6 Feb)."].figure
+
+    monkeypatch.setenv("BTCFLOWS_WAREHOUSE", str(demo_runs[0].path))
+    main(["reconcile"])
+    printed = capsys.readouterr().out
+    assert "**SIMULATED data**" in printed and printed.count("\n| ") >= len(findings)
+
+
 def _content_hash(df: pd.DataFrame) -> str:
     return hashlib.sha256(pd.util.hash_pandas_object(df, index=False).values.tobytes()).hexdigest()
 

@@ -208,3 +208,23 @@ def test_instants_that_are_not_4pm_say_so(imported):
     # IBIT closed at 13:00: its return is comparable with BTC's between NYSE closes, not 4 pm to 4 pm
     assert abs(early["ibit_return"] - early["btc_return_nyse_close"]) < abs(early["ibit_return"] - early["btc_return"])
     assert not mart_row(wh, date(2025, 11, 26))["is_nyse_early_close"]
+
+
+def test_the_committed_reconciliation_is_what_the_command_writes(imported, tmp_path, monkeypatch):
+    """docs/RECONCILIATION.md is generated, not written by hand: `btcflows reconcile --out` on the
+    real-data warehouse writes exactly the committed file."""
+    from pathlib import Path
+
+    from pipelines.cli import main
+
+    monkeypatch.setenv("BTCFLOWS_WAREHOUSE", str(imported[0].path))
+    out = tmp_path / "RECONCILIATION.md"
+    main(["reconcile", "--out", str(out)])
+    committed = Path(__file__).resolve().parents[2] / "docs" / "RECONCILIATION.md"
+    assert out.read_text() == committed.read_text(), (
+        "docs/RECONCILIATION.md is out of date: make demo-real && "
+        "BTCFLOWS_WAREHOUSE=warehouse/feb2026.duckdb .venv/bin/btcflows reconcile --out docs/RECONCILIATION.md")
+    text = out.read_text()
+    assert "| the event | IBIT closed down about 13.2% on 5 Feb 2026. | IBIT close-to-close -13.16% | **reproduced**" in text
+    assert "1.27x the previous record, US$8.07 bn on 2025-11-21 | **differs**" in text
+    assert "**SIMULATED" not in text

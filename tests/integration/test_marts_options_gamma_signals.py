@@ -463,22 +463,6 @@ def test_correlation_regime_shift_is_a_fisher_z_test(marts):
     assert isnull(s.loc[CORR_DAYS[78], "correlation_regime_shift"])  # no 60 days before the 20 yet
 
 
-def test_correlation_rule_false_positive_rate():
-    """Under no change (normal returns, one correlation throughout) the rule fires on ~1% of days per
-    peer: simulated with numpy, independent of the SQL (the same formula in tests/reference)."""
-    from tests.reference.stats import fisher_change_z, rolling_corr
-
-    rng = np.random.default_rng(2026)
-    days, rho, fired, tested = 20_080, 0.3, 0, 0
-    x = rng.normal(size=days)
-    y = rho * x + math.sqrt(1 - rho * rho) * rng.normal(size=days)
-    r20, r60 = rolling_corr(x, y, 20), rolling_corr(x, y, 60)
-    z = fisher_change_z(r20[80:], 20, r60[60:-20], 60)
-    fired, tested = int(np.sum(np.abs(z) >= 2.576)), int(np.sum(~np.isnan(z)))
-    assert tested == days - 80
-    assert 0.007 <= fired / tested <= 0.013, fired / tested
-
-
 # -- the demo's planted facts -------------------------------------------------------------------
 
 def test_demo_gamma_band_and_share(marts, demo):
