@@ -20,7 +20,7 @@ from tests.reference.compare import compare
 ABSENT_IN_THE_REAL_DATA = {
     "ibit_put_contracts", "ibit_call_contracts", "ibit_put_call_ratio", "total_contracts", "put_call_ratio",
     "is_record_total", "is_record_puts", "volume_z_60d",
-    "cme_open_interest", "cme_open_interest_btc", "open_interest_contracts", "cme_oi_change_1d", "cme_oi_change_2d",
+    "cme_open_interest", "cme_open_interest_btc", "cme_open_interest_is_end_of_day", "open_interest_contracts", "cme_oi_change_1d", "cme_oi_change_2d",
     "binance_open_interest_usd", "binance_open_interest_btc", "binance_open_interest_age_minutes",
     "binance_oi_change_1d", "binance_oi_change_2d", "oi_collapse_one_venue", "oi_collapse_venue",
     "open_interest_btc", "open_interest_usd", "age_minutes", "open_interest_change_btc",

@@ -72,10 +72,13 @@ def reference_marts(raw: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     snap = snap.merge(per_day.rename(columns={"funds_reporting": "etf_funds_reporting"}), on="trade_date", how="left")
     snap = snap.merge(activity[["trade_date", "ibit_put_contracts", "ibit_call_contracts", "put_call_ratio"]].rename(
         columns={"put_call_ratio": "ibit_put_call_ratio"}), on="trade_date", how="left")
-    snap = snap.merge(front[["trade_date", "contract", "days_to_expiry", "settle", "basis_annualized"]].rename(columns={
+    snap = snap.merge(front[["trade_date", "contract", "days_to_expiry", "settle", "basis_annualized", "is_rolled_series",
+                             "only_short_dated_prices"]].rename(columns={
         "contract": "cme_front_contract", "days_to_expiry": "cme_front_days_to_expiry", "settle": "cme_front_settle",
-        "basis_annualized": "cme_front_basis_annualized"}), on="trade_date", how="left")
+        "basis_annualized": "cme_front_basis_annualized", "is_rolled_series": "cme_front_is_rolled_series",
+        "only_short_dated_prices": "cme_front_is_null_short_dated"}), on="trade_date", how="left")
     snap = snap.merge(cme_oi, on="trade_date", how="left")
+    snap["cme_open_interest_is_end_of_day"] = np.where(snap["cme_open_interest_btc"].notna(), True, None)
     snap = snap.merge(binance[["trade_date", "open_interest_usd", "open_interest_btc", "age_minutes"]].rename(columns={
         "open_interest_usd": "binance_open_interest_usd", "open_interest_btc": "binance_open_interest_btc",
         "age_minutes": "binance_open_interest_age_minutes"}), on="trade_date", how="left")
