@@ -410,12 +410,14 @@ def render(con) -> str:
     lines = [
         "# Reconciliation: the event analysis against the warehouse",
         "",
-        "Written by `btcflows reconcile --out docs/RECONCILIATION.md` from the warehouse `make demo-real` builds "
-        f"({', '.join(modes) or 'no'} data, trading days {first and pd.Timestamp(first).date()} .. "
-        f"{last and pd.Timestamp(last).date()}; raw rows from {_lineage(w)}). Do not edit by hand: rebuild the "
-        "warehouse and run the command.",
-        "Each claim of `../shared/docs/EVENT.md` beside the warehouse's figure and a verdict: "
-        f"{counts[REPRODUCED]} reproduced, {counts[DIFFERS]} differ, {counts[NOT_COMPUTABLE]} not computable from this data.",
+        ("Written by `btcflows reconcile --out docs/RECONCILIATION.md` from the warehouse `make demo-real` builds "
+         f"({', '.join(modes) or 'no'} data, trading days {first and pd.Timestamp(first).date()} .. "
+         f"{last and pd.Timestamp(last).date()}; raw rows from {_lineage(w)}). Do not edit by hand: rebuild the "
+         "warehouse and run the command."),
+        "",
+        ("Each claim of `../shared/docs/EVENT.md` beside the warehouse's figure and a verdict: "
+         f"{counts[REPRODUCED]} reproduced, {counts[DIFFERS]} differ, {counts[NOT_COMPUTABLE]} not computable from "
+         "this data."),
         "",
     ]
     if "simulated" in modes:
@@ -424,9 +426,9 @@ def render(con) -> str:
     lines += [f"| {_cell(f.link)} | {_cell(f.claim)} | {_cell(f.figure)} | **{f.verdict}** | {_cell(f.why)} |"
               for f in findings]
     lines += ["", "## The signals on this history", "",
-              "How often each rule of `fct_signals` fired, over the days it could be evaluated (the others are null). "
-              "correlation_regime_shift is a two-sided 1% Fisher-z test per peer (IGV, GLD): under no change it fires "
-              "on about 1% of days per peer, so a rate well above 2% is the history's regime changes (and fat tails).",
+              ("How often each rule of `fct_signals` fired, over the days it could be evaluated (the others are null). "
+               "correlation_regime_shift is a two-sided 1% Fisher-z test per peer (IGV, GLD): under no change it fires "
+               "on about 1% of days per peer, so a rate well above 2% is the history's regime changes (and fat tails)."),
               "", "| rule | days fired | days evaluated | rate |", "|---|---|---|---|"]
     lines += [f"| {rule} | {fired} | {tested} | {fired / tested:.1%} |" if tested else f"| {rule} | 0 | 0 | - |"
               for rule, fired, tested in _signal_rates(w)]

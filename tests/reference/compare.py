@@ -68,6 +68,6 @@ def compare(con, reference: dict[str, pd.DataFrame], check: Check, limit: int = 
             bad |= np.array(differs, dtype=bool)
         for i in np.flatnonzero(bad)[:limit]:
             row = both.iloc[i]
-            problems.append(f"{check.mart}.{column} at {dict((k, str(row[k])) for k in check.keys)}: "
+            problems.append(f"{check.mart}.{column} at { {k: str(row[k]) for k in check.keys} }: "
                             f"mart {row[column]!r}, reference {row[f'ref__{ref_column}']!r}")
     return Comparison(problems, compared)

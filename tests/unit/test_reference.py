@@ -9,7 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.reference.calendar import cme_contracts, cme_last_trading_day, four_pm_new_york, nyse_close
+from tests.reference.calendar import (
+    cme_contracts,
+    cme_last_trading_day,
+    four_pm_new_york,
+    nyse_close,
+)
 from tests.reference.stats import fisher_change_z, prior_window_z, rolling_corr, two_sided_tail
 
 
