@@ -196,28 +196,26 @@ def _correlations(w: Warehouse) -> list[Finding]:
     igv = w.frame("select corr_20d from marts.fct_cross_asset where peer = 'IGV' and trade_date between ? and ?",
                   start, end)["corr_20d"].dropna()
     link = "2 not a crypto story at first"
-    out = []
-    claim = "In the preceding weeks IBIT moved closely with software stocks (IGV)."
-    if igv.empty:
-        out.append(Finding(link, claim, "no 20-day correlation", NOT_COMPUTABLE, "IBIT and IGV daily bars would settle it."))
-    else:
-        out.append(Finding(link, claim, f"20-day IBIT-IGV correlation {igv.min():.2f} .. {igv.max():.2f} ({start} .. {end})",
-                           REPRODUCED if igv.min() >= 0.5 else DIFFERS,
-                           "fct_cross_asset.corr_20d (close-to-close returns); 'closely' read as 0.5 or more throughout."))
+
+    def moved_together(claim: str, pair: str, corr: pd.Series, why: str) -> Finding:
+        if corr.empty:
+            return Finding(link, claim, f"no {pair} returns", NOT_COMPUTABLE, f"{pair} daily bars would settle it.")
+        return Finding(link, claim, f"20-day {pair} correlation {corr.min():.2f} .. {corr.max():.2f} ({start} .. {end})",
+                       REPRODUCED if corr.min() >= 0.5 else DIFFERS, why + " 'Closely' read as 0.5 or more throughout.")
+
     pairs = w.frame("select a.trade_date, a.simple_return as igv, b.simple_return as gld "
                     "from intermediate.int_returns_daily_close_to_close as a "
                     "join intermediate.int_returns_daily_close_to_close as b on a.trade_date = b.trade_date "
                     "where a.symbol = 'IGV' and b.symbol = 'GLD' and a.trade_date <= ? order by a.trade_date", end)
-    pairs = pairs.dropna()
-    rolling = pairs.set_index("trade_date")["igv"].rolling(20).corr(pairs.set_index("trade_date")["gld"])
-    window = rolling[(rolling.index >= pd.Timestamp(start)) & (rolling.index <= pd.Timestamp(end))].dropna()
-    claim = "Software moved with gold."
-    if window.empty:
-        out.append(Finding(link, claim, "no IGV or GLD returns", NOT_COMPUTABLE, "IGV and GLD daily bars would settle it."))
-    else:
-        out.append(Finding(link, claim, f"20-day IGV-GLD correlation {window.min():.2f} .. {window.max():.2f} ({start} .. {end})",
-                           REPRODUCED if window.min() >= 0.5 else DIFFERS,
-                           "int_returns_daily_close_to_close (GLD's close is dividend-adjusted in this data)."))
+    pairs = pairs.dropna().set_index("trade_date")
+    rolling = pairs["igv"].rolling(20).corr(pairs["gld"])
+    out = [
+        moved_together("In the preceding weeks IBIT moved closely with software stocks (IGV).", "IBIT-IGV", igv,
+                       "fct_cross_asset.corr_20d (close-to-close returns)."),
+        moved_together("Software moved with gold.", "IGV-GLD",
+                       rolling[(rolling.index >= pd.Timestamp(start)) & (rolling.index <= pd.Timestamp(end))].dropna(),
+                       "int_returns_daily_close_to_close (GLD's close is dividend-adjusted in this data)."),
+    ]
     z = w.snapshot("ibit_return_z_60d", PRE_CRASH)
     context = f"; for context, IBIT's own 60-day return z-score on 4 Feb: {z:.2f}" if z is not None else ""
     out.append(Finding(link, "Multi-strategy funds had one of their worst days on 4 Feb (z about 3.5, a 0.05% event).",
