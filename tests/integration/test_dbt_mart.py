@@ -13,6 +13,9 @@ import pandas as pd
 import pytest
 
 from tests.integration.conftest import build_raw_warehouse, read_canonical_csv_dir, run_dbt
+from tests.reference import reference_marts
+from tests.reference.checks import CHECKS
+from tests.reference.compare import compare
 
 pytestmark = pytest.mark.integration
 
@@ -289,6 +292,21 @@ def test_dvol_and_data_mode(mart):
     assert mart.loc[D("2026-01-14"), "data_mode"] == "simulated"
     assert mart.loc[D("2026-03-06"), "data_mode"] == "simulated"
     assert mart.loc[D("2026-03-09"), "data_mode"] == "mixed"  # live DVOL beside simulated rows
+
+
+SNAPSHOT_CHECKS = [c for c in CHECKS if c.mart in ("fct_daily_snapshot_4pm_et", "fct_cme_basis", "fct_signals")]
+
+
+@pytest.fixture(scope="module")
+def reference() -> dict[str, pd.DataFrame]:
+    return reference_marts(synthetic_frames())
+
+
+@pytest.mark.parametrize("check", SNAPSHOT_CHECKS, ids=[f"{c.mart}:{i}" for i, c in enumerate(SNAPSHOT_CHECKS)])
+def test_the_snapshot_agrees_with_the_reference_on_the_synthetic_week(synthetic, reference, check):
+    with duckdb.connect(str(synthetic["warehouse"]), read_only=True) as con:
+        result = compare(con, reference, check)
+    assert not result.problems, "\n".join(result.problems[:30])
 
 
 def test_models_land_in_exact_schemas_and_sources_map_to_raw_assets(synthetic):

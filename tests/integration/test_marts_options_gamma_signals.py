@@ -21,6 +21,9 @@ import pytest
 
 from pipelines.timeutils import snapshot_instant, trading_days
 from tests.integration.conftest import build_raw_warehouse, canonical_frame, run_dbt
+from tests.reference import reference_marts
+from tests.reference.checks import CHECKS
+from tests.reference.compare import compare
 
 pytestmark = pytest.mark.integration
 
@@ -198,7 +201,7 @@ def marts(tmp_path_factory, demo) -> dict[str, pd.DataFrame]:
     selection = ["+fct_signals", "+fct_options_activity", "+fct_dealer_gamma_summary", "+fct_cross_asset"]
     result = run_dbt(["build", "--indirect-selection", "cautious", "--select", *selection], warehouse, tmp_dir)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
-    out = {"_dir": tmp_dir, "_warehouse": warehouse}
+    out = {"_dir": tmp_dir, "_warehouse": warehouse, "_frames": frames}
     with duckdb.connect(str(warehouse), read_only=True) as con:
         for table in ("fct_options_activity", "fct_dealer_gamma", "fct_dealer_gamma_summary", "fct_cross_asset",
                       "fct_signals", "fct_daily_snapshot_4pm_et"):
@@ -208,6 +211,24 @@ def marts(tmp_path_factory, demo) -> dict[str, pd.DataFrame]:
             out[table] = df
         out["lines"] = con.execute("select * from intermediate.int_gamma_option_lines").df()
     return out
+
+
+# -- against the reference ----------------------------------------------------------------------
+
+BUILT_CHECKS = [c for c in CHECKS if c.mart in ("fct_daily_snapshot_4pm_et", "fct_options_activity", "fct_cross_asset",
+                                                "fct_signals", "fct_dealer_gamma")]
+
+
+@pytest.fixture(scope="module")
+def reference(marts) -> dict[str, pd.DataFrame]:
+    return reference_marts(marts["_frames"])
+
+
+@pytest.mark.parametrize("check", BUILT_CHECKS, ids=[f"{c.mart}:{i}" for i, c in enumerate(BUILT_CHECKS)])
+def test_the_marts_agree_with_the_reference_on_the_hand_made_rows(marts, reference, check):
+    with duckdb.connect(str(marts["_warehouse"]), read_only=True) as con:
+        result = compare(con, reference, check)
+    assert not result.problems, "\n".join(result.problems[:30])
 
 
 # -- options activity ---------------------------------------------------------------------------

@@ -52,10 +52,11 @@ def reference_marts(raw: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     corr = cross_asset(returns, tdays)
     dvol = f["vol_index_daily"][f["vol_index_daily"]["index_name"] == "DVOL-BTC"][["trade_date", "close"]]
     perp = f["perp_open_interest"]
-    binance_days = tdays[tdays["trade_date"].isin(new_york_date(perp["ts_utc"]))] if len(perp) else tdays.iloc[:0]
-    binance_window = tdays[(tdays["trade_date"] >= binance_days["trade_date"].min())
-                           & (tdays["trade_date"] <= binance_days["trade_date"].max())]
-    binance = open_interest.binance_at(binance_window, perp)
+    observed = perp[(perp["venue"] == "Binance") & (perp["symbol"] == "BTCUSDT")
+                    & (perp["open_interest_base"].notna() | perp["open_interest_usd"].notna())]
+    observed_days = new_york_date(observed["ts_utc"])
+    binance = open_interest.binance_at(tdays[(tdays["trade_date"] >= observed_days.min())
+                                             & (tdays["trade_date"] <= observed_days.max())], perp)
     funding = open_interest.binance_funding_at(tdays, f["funding_rates"])
 
     # the snapshot: trading days from the first to the last with any of its inputs
@@ -97,8 +98,7 @@ def reference_marts(raw: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     snap["btc_return"] = snap["btc_usd_4pm"] / snap["btc_usd_4pm"].shift(1) - 1
     snap["btc_return_nyse_close"] = snap["btc_usd_nyse_close"] / snap["btc_usd_nyse_close"].shift(1) - 1
     snap["ibit_return"] = snap["ibit_close"] / snap["ibit_close"].shift(1) - 1
-    full_window = snap["ibit_return"].shift(1).rolling(60, min_periods=60).count() == 60
-    snap["ibit_return_z_60d"] = prior_window_z(snap["ibit_return"], 60, 60).where(full_window)
+    snap["ibit_return_z_60d"] = prior_window_z(snap["ibit_return"], 60, 60)  # all 60 previous returns
     snap["ibit_return_z_60d_tail_prob"] = snap["ibit_return_z_60d"].map(two_sided_tail)
 
     oi_mart = open_interest.open_interest_mart(f["futures_daily"], perp, tdays, btc)
