@@ -42,7 +42,7 @@ def pct(x: float, digits: int = 1) -> str:
     return f"{x * 100:+.{digits}f}%"
 
 
-class Warehouse:
+class MartReader:
     """Read-only queries on one warehouse connection; None for a missing row or value."""
 
     def __init__(self, con):
@@ -59,7 +59,7 @@ class Warehouse:
         return self.value(f"select {column} from marts.fct_daily_snapshot_4pm_et where trade_date = ?", day)
 
 
-def _crash_return(w: Warehouse) -> Finding:
+def _crash_return(w: MartReader) -> Finding:
     r = w.snapshot("ibit_return", CRASH)
     claim = "IBIT closed down about 13.2% on 5 Feb 2026."
     if r is None:
@@ -69,7 +69,7 @@ def _crash_return(w: Warehouse) -> Finding:
                    "fct_daily_snapshot_4pm_et.ibit_return; within 0.3 points." if ok else "more than 0.3 points apart.")
 
 
-def _record_volume(w: Warehouse) -> list[Finding]:
+def _record_volume(w: MartReader) -> list[Finding]:
     today = w.snapshot("ibit_dollar_volume", CRASH)
     if today is None:
         why = "IBIT daily bars with volume (yahoo) would settle it."
@@ -94,7 +94,7 @@ def _record_volume(w: Warehouse) -> list[Finding]:
     return out
 
 
-def _options_record(w: Warehouse) -> Finding:
+def _options_record(w: MartReader) -> Finding:
     row = w.frame("select * from marts.fct_options_activity where trade_date = ?", CRASH)
     claim = "IBIT options traded a record number of contracts on 5 Feb, puts dominating."
     if row.empty or pd.isna(row["total_contracts"].iloc[0]):
@@ -106,7 +106,7 @@ def _options_record(w: Warehouse) -> Finding:
                    REPRODUCED if ok else DIFFERS, "fct_options_activity (record to date, put/call ratio).")
 
 
-def _rebound(w: Warehouse) -> Finding:
+def _rebound(w: MartReader) -> Finding:
     r = w.snapshot("btc_return", REBOUND)
     claim = "On 6 Feb bitcoin rebounded by more than 10%."
     if r is None:
@@ -115,11 +115,11 @@ def _rebound(w: Warehouse) -> Finding:
                    "fct_daily_snapshot_4pm_et.btc_return.")
 
 
-def _flow(w: Warehouse, day: date, column: str = "ibit_flow_usd"):
+def _flow(w: MartReader, day: date, column: str = "ibit_flow_usd"):
     return w.snapshot(column, day)
 
 
-def _drop_then_redemption(w: Warehouse) -> Finding:
+def _drop_then_redemption(w: MartReader) -> Finding:
     drop, flow = w.snapshot("ibit_return", BIG_DROP), _flow(w, BIG_REDEMPTION)
     claim = "After a 5.8% drop IBIT had seen about US$530 m of redemptions (30 Jan)."
     if drop is None or flow is None:
@@ -131,7 +131,7 @@ def _drop_then_redemption(w: Warehouse) -> Finding:
                    "The drop was the trading day before the redemption (flows are by trade date).")
 
 
-def _pre_crash_redemption(w: Warehouse) -> Finding:
+def _pre_crash_redemption(w: MartReader) -> Finding:
     flow = _flow(w, PRE_CRASH)
     returns = w.frame("select ibit_return from marts.fct_daily_snapshot_4pm_et where trade_date between ? and ?",
                       date(2026, 2, 2), PRE_CRASH)["ibit_return"]
@@ -145,7 +145,7 @@ def _pre_crash_redemption(w: Warehouse) -> Finding:
                    REPRODUCED if ok else DIFFERS, "fct_daily_snapshot_4pm_et.")
 
 
-def _expected_outflow(w: Warehouse) -> Finding:
+def _expected_outflow(w: MartReader) -> Finding:
     rows = w.frame("select trade_date, flow_usd, expected_flow_usd, modelled_flow_usd, funds_modelled, "
                    "modelled_share_of_gross_flow from marts.fct_etf_flows where ticker = 'ALL' and trade_date in (?, ?) "
                    "order by trade_date", CRASH, REBOUND)
@@ -164,7 +164,7 @@ def _expected_outflow(w: Warehouse) -> Finding:
                    "have none.")
 
 
-def _rebound_creations(w: Warehouse) -> list[Finding]:
+def _rebound_creations(w: MartReader) -> list[Finding]:
     ibit, total, close = _flow(w, REBOUND), _flow(w, REBOUND, "total_etf_flow_usd"), w.snapshot("ibit_close", REBOUND)
     shares = w.value("select shares_created from marts.fct_etf_flows where ticker = 'IBIT' and trade_date = ?", REBOUND)
     link = "1 volume without exodus"
@@ -191,7 +191,7 @@ def _rebound_creations(w: Warehouse) -> list[Finding]:
     return out
 
 
-def _correlations(w: Warehouse) -> list[Finding]:
+def _correlations(w: MartReader) -> list[Finding]:
     start, end = CORRELATION_WEEKS
     igv = w.frame("select corr_20d from marts.fct_cross_asset where peer = 'IGV' and trade_date between ? and ?",
                   start, end)["corr_20d"].dropna()
@@ -224,7 +224,7 @@ def _correlations(w: Warehouse) -> list[Finding]:
     return out
 
 
-def _basis(w: Warehouse) -> list[Finding]:
+def _basis(w: MartReader) -> list[Finding]:
     front = w.frame("select trade_date, basis_annualized, is_rolled_series, contract_near from marts.fct_cme_basis "
                     "where tenor = 'front' and trade_date between ? and ? order by trade_date", PRE_CRASH, REBOUND)
     by_day = {pd.Timestamp(r.trade_date).date(): r for r in front.itertuples()}
@@ -255,7 +255,7 @@ def _basis(w: Warehouse) -> list[Finding]:
     return out
 
 
-def _options_and_gamma(w: Warehouse) -> list[Finding]:
+def _options_and_gamma(w: MartReader) -> list[Finding]:
     link = "4 options fuel"
     out = [Finding(link, "Knock-in barriers of IBIT-linked structured notes (43.6; later notes around 38-39).",
                    "no note register", NOT_COMPUTABLE, "The notes' 424B2 filings (SEC EDGAR full-text search) would settle it.")]
@@ -287,7 +287,7 @@ def _options_and_gamma(w: Warehouse) -> list[Finding]:
     return out
 
 
-def _open_interest(w: Warehouse) -> list[Finding]:
+def _open_interest(w: MartReader) -> list[Finding]:
     link = "5 who bought the dip"
     oi = w.frame("select trade_date, venue, open_interest_btc from marts.fct_open_interest_4pm_et "
                  "where trade_date between ? and ? and open_interest_btc is not null order by trade_date", PRE_CRASH, REBOUND)
@@ -323,7 +323,7 @@ def _open_interest(w: Warehouse) -> list[Finding]:
     return out
 
 
-def _what_to_watch(w: Warehouse) -> Finding:
+def _what_to_watch(w: MartReader) -> Finding:
     fired = w.frame("select trade_date, total_etf_flow_usd, cme_front_basis_change from marts.fct_signals "
                     "where inflow_without_basis_expansion and trade_date between ? and ? order by trade_date",
                     date(2026, 1, 26), date(2026, 2, 13))
@@ -337,7 +337,7 @@ def _what_to_watch(w: Warehouse) -> Finding:
                    "fct_signals.inflow_without_basis_expansion: 6 Feb's inflows came with a wider basis (hedged).")
 
 
-def _real_data_checks(w: Warehouse) -> list[Finding]:
+def _real_data_checks(w: MartReader) -> list[Finding]:
     link = "EVENT.md's own check of the real data"
     out = []
     prices = [(d, w.snapshot("btc_usd_4pm", d)) for d in (CRASH, REBOUND)]
@@ -357,7 +357,7 @@ def _real_data_checks(w: Warehouse) -> list[Finding]:
     return out
 
 
-def _signal_rates(w: Warehouse) -> list[tuple[str, int, int]]:
+def _signal_rates(w: MartReader) -> list[tuple[str, int, int]]:
     rates = w.frame("""
         select 'inflow_without_basis_expansion' as rule, count(*) filter (where inflow_without_basis_expansion),
                count(inflow_without_basis_expansion) from marts.fct_signals
@@ -370,7 +370,7 @@ def _signal_rates(w: Warehouse) -> list[tuple[str, int, int]]:
     return [tuple(r) for r in rates.itertuples(index=False)]
 
 
-CLAIMS: list[Callable[[Warehouse], Finding | list[Finding]]] = [
+CLAIMS: list[Callable[[MartReader], Finding | list[Finding]]] = [
     _crash_return, _record_volume, _rebound, _drop_then_redemption, _pre_crash_redemption, _expected_outflow,
     _rebound_creations, _correlations, _basis, _options_record, _options_and_gamma, _open_interest, _what_to_watch,
     _real_data_checks,
@@ -378,7 +378,7 @@ CLAIMS: list[Callable[[Warehouse], Finding | list[Finding]]] = [
 
 
 def reconcile(con) -> list[Finding]:
-    w = Warehouse(con)
+    w = MartReader(con)
     findings: list[Finding] = []
     for claim in CLAIMS:
         found = claim(w)
@@ -390,7 +390,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _lineage(w: Warehouse) -> str:
+def _lineage(w: MartReader) -> str:
     from pipelines.datasets import DATASETS
 
     sources = w.frame(" union ".join(f"select distinct _source from raw.{name}" for name in DATASETS))["_source"]
@@ -400,7 +400,7 @@ def _lineage(w: Warehouse) -> str:
 def render(con) -> str:
     """The markdown document for the warehouse behind `con` (a read-only connection)."""
     findings = reconcile(con)
-    w = Warehouse(con)
+    w = MartReader(con)
     modes = sorted(w.frame("select distinct data_mode from marts.fct_daily_snapshot_4pm_et "
                            "where data_mode is not null")["data_mode"])
     first, last = (w.value(f"select {f}(trade_date) from marts.fct_daily_snapshot_4pm_et") for f in ("min", "max"))
