@@ -1,4 +1,5 @@
-"""`btcflows`: the command line. Sub-commands: demo, materialize, import, parse, query, archive, report."""
+"""`btcflows`: the command line. Sub-commands: demo, materialize, import, parse, query, archive, report,
+reconcile."""
 from __future__ import annotations
 
 import argparse
@@ -316,6 +317,23 @@ def cmd_report(args) -> None:
     print(report.html_path)
 
 
+def cmd_reconcile(args) -> None:
+    from pipelines.config import paths_from_env
+    from pipelines.reconcile import render
+    from pipelines.warehouse import Warehouse, WarehouseLocked
+
+    try:
+        with Warehouse(paths_from_env().warehouse).reader() as con:
+            document = render(con)
+    except (WarehouseLocked, FileNotFoundError) as exc:
+        _die(str(exc))
+    if args.out:
+        Path(args.out).write_text(document)
+        _say(f"wrote {args.out}")
+    else:
+        print(document, end="")
+
+
 def _quiet_library_warnings() -> None:
     """Dagster's Beta/Preview/Supersession notices are for us, not for the person at the terminal."""
     import warnings
@@ -379,6 +397,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--around", help="centre the window on this date (YYYY-MM-DD); default: the last trading days")
     p.add_argument("--days", type=int, default=60, help="trading days in the window (default 60)")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("reconcile", help="each claim of the event analysis beside the warehouse's figure and a verdict")
+    p.add_argument("--out", help="write the markdown here (e.g. docs/RECONCILIATION.md) instead of printing it")
+    p.set_defaults(func=cmd_reconcile)
 
     args = parser.parse_args(argv)
     if args.command == "report":

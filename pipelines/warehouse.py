@@ -22,6 +22,7 @@ from pipelines.timeutils import (
     CALENDAR_START,
     calendar_days,
     is_trading_day,
+    nyse_close_instant,
     snapshot_instant,
     trading_day_set,
 )
@@ -45,17 +46,21 @@ def _mode_class(mode: str) -> str:
 
 def calendar_frame(start: date = CALENDAR_START, end: date = CALENDAR_END) -> pd.DataFrame:
     days = calendar_days(start, end)
+    closes = [nyse_close_instant(d) for d in days]
+    snapshots = [snapshot_instant(d) for d in days]
     return pd.DataFrame(
         {
             "calendar_date": days,
             "is_trading_day": [is_trading_day(d) for d in days],
-            "snapshot_utc": [snapshot_instant(d).replace(tzinfo=None) for d in days],
+            "snapshot_utc": pd.Series([s.replace(tzinfo=None) for s in snapshots], dtype="datetime64[us]"),
+            "close_utc": pd.Series([c.replace(tzinfo=None) if c else None for c in closes], dtype="datetime64[us]"),
+            "is_early_close": [c is not None and c < s for c, s in zip(closes, snapshots)],
         }
     )
 
 
 def cme_expiries_frame(start: date = CALENDAR_START, end: date = CALENDAR_END) -> pd.DataFrame:
-    from pipelines.cme_calendar import expiries
+    from pipelines.cme_calendar import expiries, final_settlement_instant
 
     rows = expiries(start, end)
     return pd.DataFrame(
@@ -63,6 +68,8 @@ def cme_expiries_frame(start: date = CALENDAR_START, end: date = CALENDAR_END) -
             "contract": [code for code, _ in rows],
             "contract_month": [date(exp.year, exp.month, 1) for _, exp in rows],
             "expiry_date": [exp for _, exp in rows],
+            "final_settlement_utc": pd.Series(
+                [final_settlement_instant(exp).replace(tzinfo=None) for _, exp in rows], dtype="datetime64[us]"),
         }
     )
 
@@ -124,11 +131,18 @@ class Warehouse:
                 "select table_name from information_schema.tables where table_schema = ?", [RAW_SCHEMA]
             ).fetchall()
         }
-        # Reference tables, derived from exchange calendars; written once.
+        # Reference tables, derived from exchange calendars: written once, and again when this code
+        # gives them other columns (a warehouse built by an older version).
         for table, build in ((CALENDAR_TABLE, calendar_frame), (CME_EXPIRIES_TABLE, cme_expiries_frame)):
-            if table.split(".")[1] not in existing:
-                ref = build()  # noqa: F841  (read by DuckDB by name)
-                con.execute(f"create table {table} as select * from ref")
+            name = table.split(".")[1]
+            if name in existing:
+                columns = [c for (c,) in con.execute(
+                    "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+                    "order by ordinal_position", [RAW_SCHEMA, name]).fetchall()]
+                if columns == list(build(CALENDAR_START, CALENDAR_START).columns):
+                    continue
+            ref = build()  # noqa: F841  (read by DuckDB by name)
+            con.execute(f"create or replace table {table} as select * from ref")
 
     # -- writes ------------------------------------------------------------------------
     def write_window(

@@ -13,6 +13,9 @@ import pandas as pd
 import pytest
 
 from tests.integration.conftest import build_raw_warehouse, read_canonical_csv_dir, run_dbt
+from tests.reference import reference_marts
+from tests.reference.checks import CHECKS
+from tests.reference.compare import compare
 
 pytestmark = pytest.mark.integration
 
@@ -41,6 +44,8 @@ def synthetic_frames() -> dict[str, pd.DataFrame]:
         ("2026-01-20T20:00:00Z", "BTC-USD", 130.0, "yahoo"),
         ("2026-01-21T20:00:00Z", "BTC-USD", 143.0, "yahoo"),
         ("2026-01-21T20:00:00Z", "QQQ", 1.0, "yahoo"),
+        ("2026-02-26T20:00:00Z", "BTC-USD", 180.0, "yahoo"),
+        ("2026-02-27T20:00:00Z", "BTC-USD", 181.0, "yahoo"),
         ("2026-03-06T19:00:00Z", "BTC-USD", 199.0, "yahoo"),
         ("2026-03-06T20:00:00Z", "BTC-USD", 200.0, "yahoo"),  # EST: ends 21:00 = 4 pm
         ("2026-03-06T21:00:00Z", "BTC-USD", 201.0, "yahoo"),
@@ -84,6 +89,9 @@ def synthetic_frames() -> dict[str, pd.DataFrame]:
         ("2026-01-16", "CME", "BTCF26", None, 121.0, None, "cme-settlements"),  # expiry from cme_expiries
         ("2026-01-30", "CME", "BTCF26", "2026-01-30", 150.0, 10.0, "cme-settlements"),  # its expiry day
         ("2026-01-30", "CME", "BTCG26", "2026-02-27", 151.0, 700.0, "cme-settlements"),
+        # the rolled series in BTCG26's last days (it expires Friday 2026-02-27): short-dated, then settled
+        ("2026-02-26", "CME", "BTC-front-continuous", None, 180.5, None, "yahoo"),
+        ("2026-02-27", "CME", "BTC-front-continuous", None, 178.0, None, "yahoo"),
         ("2026-03-06", "CME", "BTC-front-continuous", None, 201.0, None, "yahoo"),
         ("2026-03-09", "CME", "BTC-front-continuous", None, 212.0, None, "yahoo"),
     ])
@@ -215,29 +223,48 @@ def test_ibit_options_puts_and_calls(mart):
 
 # -- CME ----------------------------------------------------------------------------------------
 
-def test_cme_front_contract_and_annualized_basis(mart):
+# Time to expiry: from 4 pm New York (21:00 UTC in winter, 20:00 UTC from 03-09) to the final settlement,
+# 16:00 London (16:00 UTC before 29 March) on the last trading day, in fractional days.
+DAYS_0114_TO_BTCF26 = (16 - 21) / 24 + 16  # 2026-01-14 21:00 UTC .. 2026-01-30 16:00 UTC
+
+
+def test_cme_front_contract_and_annualized_basis_on_fractional_days(mart):
     row = mart.loc[D("2026-01-14")]
-    assert (row["cme_front_contract"], row["cme_front_settle"], row["cme_front_days_to_expiry"]) == ("BTCF26", 103.0, 16)
+    assert (row["cme_front_contract"], row["cme_front_settle"]) == ("BTCF26", 103.0)
+    assert row["cme_front_days_to_expiry"] == pytest.approx(DAYS_0114_TO_BTCF26) == pytest.approx(15.7917, abs=1e-4)
     assert not row["cme_front_is_rolled_series"]
-    assert row["cme_front_basis_annualized"] == pytest.approx((103 / 102 - 1) * 365 / 16)
-    assert mart.loc[D("2026-01-15"), "cme_front_basis_annualized"] == pytest.approx((112 / 111 - 1) * 365 / 15)
+    assert row["cme_front_basis_annualized"] == pytest.approx((103 / 102 - 1) * 365 / DAYS_0114_TO_BTCF26)
+    assert mart.loc[D("2026-01-15"), "cme_front_basis_annualized"] == pytest.approx((112 / 111 - 1) * 365 / (DAYS_0114_TO_BTCF26 - 1))
     # expiry missing in the row: taken from cme_expiries; BTC price stale -> basis null
-    assert mart.loc[D("2026-01-16"), "cme_front_days_to_expiry"] == 14
+    assert mart.loc[D("2026-01-16"), "cme_front_days_to_expiry"] == pytest.approx(DAYS_0114_TO_BTCF26 - 2)
     assert isnull(mart.loc[D("2026-01-16"), "cme_front_basis_annualized"])
 
 
-def test_cme_front_rolls_on_the_expiry_day(mart):
-    row = mart.loc[D("2026-01-30")]
-    assert (row["cme_front_contract"], row["cme_front_settle"], row["cme_front_days_to_expiry"]) == ("BTCG26", 151.0, 28)
+def test_cme_front_is_the_next_contract_on_the_expiry_day(mart):
+    row = mart.loc[D("2026-01-30")]  # BTCF26 settled at 16:00 London, before 4 pm New York
+    assert (row["cme_front_contract"], row["cme_front_settle"]) == ("BTCG26", 151.0)
+    assert row["cme_front_days_to_expiry"] == pytest.approx(28 + (16 - 21) / 24)
 
 
 def test_cme_rolled_series_takes_the_rules_contract_and_expiry(mart):
-    for day, settle, btc, days in (("2026-03-06", 201.0, 200.0, 21), ("2026-03-09", 212.0, 210.0, 18)):
+    for day, settle, btc, days in (("2026-03-06", 201.0, 200.0, 21 - 5 / 24), ("2026-03-09", 212.0, 210.0, 18 - 4 / 24)):
         row = mart.loc[D(day)]
         assert row["cme_front_contract"] == "BTCH26"  # expires Friday 2026-03-27
-        assert row["cme_front_is_rolled_series"]
-        assert row["cme_front_days_to_expiry"] == days
+        assert row["cme_front_is_rolled_series"] and not row["cme_front_is_null_short_dated"]
+        assert row["cme_front_days_to_expiry"] == pytest.approx(days)
         assert row["cme_front_basis_annualized"] == pytest.approx((settle / btc - 1) * 365 / days)
+
+
+def test_cme_rolled_series_in_its_last_days_is_not_the_next_contracts_price(mart):
+    """The rolled series carries the expiring BTCG26 on 02-26 (0.79 days left) and its final price on
+    02-27: neither is priced as the front (BTCH26, 28 days) - the front's basis is null and flagged."""
+    for day, days in (("2026-02-26", 28 + 19 / 24), ("2026-02-27", 27 + 19 / 24)):
+        row = mart.loc[D(day)]
+        assert row["cme_front_contract"] == "BTCH26"
+        assert row["cme_front_days_to_expiry"] == pytest.approx(days)
+        assert isnull(row["cme_front_settle"]) and isnull(row["cme_front_basis_annualized"])
+        assert row["cme_front_is_null_short_dated"]
+    assert not mart.loc[D("2026-03-06"), "cme_front_is_null_short_dated"]
 
 
 def test_cme_open_interest_sums_contract_months_and_is_null_when_none(mart):
@@ -265,6 +292,21 @@ def test_dvol_and_data_mode(mart):
     assert mart.loc[D("2026-01-14"), "data_mode"] == "simulated"
     assert mart.loc[D("2026-03-06"), "data_mode"] == "simulated"
     assert mart.loc[D("2026-03-09"), "data_mode"] == "mixed"  # live DVOL beside simulated rows
+
+
+SNAPSHOT_CHECKS = [c for c in CHECKS if c.mart in ("fct_daily_snapshot_4pm_et", "fct_cme_basis", "fct_signals")]
+
+
+@pytest.fixture(scope="module")
+def reference() -> dict[str, pd.DataFrame]:
+    return reference_marts(synthetic_frames())
+
+
+@pytest.mark.parametrize("check", SNAPSHOT_CHECKS, ids=[f"{c.mart}:{i}" for i, c in enumerate(SNAPSHOT_CHECKS)])
+def test_the_snapshot_agrees_with_the_reference_on_the_synthetic_week(synthetic, reference, check):
+    with duckdb.connect(str(synthetic["warehouse"]), read_only=True) as con:
+        result = compare(con, reference, check)
+    assert not result.problems, "\n".join(result.problems[:30])
 
 
 def test_models_land_in_exact_schemas_and_sources_map_to_raw_assets(synthetic):

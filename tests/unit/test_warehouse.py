@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, datetime
 
 import duckdb
 import pandas as pd
@@ -105,3 +105,22 @@ def test_a_write_the_disk_refuses_names_the_table_and_the_file_and_writes_nothin
         assert str(err.value).startswith(f"raw.etf_flows: cannot write to {wh.path}, nothing written for it: ")
         assert "No space left on device" in str(err.value)
         assert table(con) == [(D1, "IBIT", 1.0)]
+
+
+def test_reference_tables_carry_closes_and_final_settlements(tmp_path):
+    """NYSE's closing instant (13:00 New York on early closes) and each CME contract's final settlement
+    (16:00 London), and a warehouse written by an older version gets them on its next write."""
+    wh = Warehouse(tmp_path / "w.duckdb")
+    with wh.writer() as con:
+        wh.ensure_schema(con)
+        con.execute("create or replace table raw.nyse_calendar as "
+                    "select calendar_date, is_trading_day, snapshot_utc from raw.nyse_calendar")  # the old columns
+        wh.ensure_schema(con)
+        early = con.execute("select close_utc, is_early_close, snapshot_utc from raw.nyse_calendar "
+                            "where calendar_date in ('2025-11-28', '2025-11-26', '2025-11-27') order by calendar_date").fetchall()
+        settlements = dict(con.execute("select contract, final_settlement_utc from raw.cme_expiries "
+                                       "where contract in ('BTCG26', 'BTCJ26')").fetchall())
+    assert early[0] == (datetime(2025, 11, 26, 21), False, datetime(2025, 11, 26, 21))
+    assert early[1][:2] == (None, False)  # Thanksgiving: closed
+    assert early[2][:2] == (datetime(2025, 11, 28, 18), True)
+    assert settlements == {"BTCG26": datetime(2026, 2, 27, 16), "BTCJ26": datetime(2026, 4, 24, 15)}  # GMT, BST
