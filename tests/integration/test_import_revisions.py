@@ -45,17 +45,6 @@ def replay_resources(directory, archive) -> dict:
             "ingest": IngestSettings(mode="replay")}
 
 
-def cli(argv, capsys) -> tuple[int, str]:
-    from pipelines.cli import main
-
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    return code, capsys.readouterr().err
-
-
 @pytest.fixture(scope="module")
 def imports(tmp_path_factory):
     """Three imports into one warehouse: everything, then two revised rows, then a replacement of one day."""
@@ -156,7 +145,7 @@ def test_replace_announces_each_window_then_replaces_exactly_those_days(imports,
     monkeypatch.setenv("BTCFLOWS_WAREHOUSE", str(work / "btcflows.duckdb"))
     monkeypatch.setenv("BTCFLOWS_ARCHIVE", str(work / "archive"))
     before = raw_tables(work / "btcflows.duckdb")
-    code, err = cli(["import", str(imports["root"] / "replacing"), "--replace"], capsys)
+    code, _, err = h.run_cli(["import", str(imports["root"] / "replacing"), "--replace"], capsys)
     assert code == 0, err
     announce = (f"--replace: raw.hourly_bars {REPLACED_DAY}..{REPLACED_DAY}: the 24 row(s) it holds there will be "
                 "replaced by the 12 row(s) of hourly_bars.csv")

@@ -37,17 +37,6 @@ def files(tmp_path, monkeypatch) -> Path:
     return directory
 
 
-def cli(argv, capsys) -> tuple[int, str]:
-    from pipelines.cli import main
-
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    return code, capsys.readouterr().err
-
-
 def count(path: Path, table: str) -> int:
     with Warehouse(path).reader() as con:
         return con.execute(f"select count(*) from raw.{table}").fetchone()[0]
@@ -64,7 +53,7 @@ def test_a_full_disk_is_one_line_naming_table_file_and_cause(files, tmp_path, ca
         return real_write(path, data, durable)
 
     monkeypatch.setattr(archive_module, "_atomic_write", disk_full_for_hourly_bars)
-    code, err = cli(["import", str(files)], capsys)
+    code, _, err = h.run_cli(["import", str(files)], capsys)
     assert code == 1
     assert "Traceback" not in err and "Stack Trace" not in err
     assert (f"raw__hourly_bars failed: raw.hourly_bars: cannot store hourly_bars.csv in the archive "
@@ -107,7 +96,7 @@ def test_a_run_that_meets_another_writer_at_dbt_says_what_it_wrote_and_to_run_ag
     monkeypatch.setattr(Warehouse, "checkpoint", another_run_takes_the_file)
     monkeypatch.setattr(dbt_asset, "DBT_LOCK_WAIT_S", 1.0)
     try:
-        code, err = cli(["import", str(files)], capsys)
+        code, _, err = h.run_cli(["import", str(files)], capsys)
     finally:
         for proc in holder:
             proc.kill()

@@ -6,8 +6,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.cli import main
 from pipelines.warehouse import Warehouse
+from tests.unit.checks import helpers as h
 
 
 @pytest.fixture
@@ -20,18 +20,8 @@ def warehouse(tmp_path, monkeypatch) -> Path:
     return db
 
 
-def run(argv, capsys):
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
 def refused(sql, capsys) -> str:
-    code, out, err = run(["query", sql], capsys)
+    code, out, err = h.run_cli(["query", sql], capsys)
     assert code == 1 and out == "", (code, out, err)
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("btcflows: query refused"), err
@@ -39,9 +29,9 @@ def refused(sql, capsys) -> str:
 
 
 def test_reading_the_warehouse_works(warehouse, capsys):
-    assert run(["query", "select x from t", "--csv"], capsys)[1].splitlines() == ["x", "1"]
+    assert h.run_cli(["query", "select x from t", "--csv"], capsys)[1].splitlines() == ["x", "1"]
     # temporary tables live in memory, for the query's connection only
-    assert run(["query", "create temp table tmp as select 2 as y; select y from tmp", "--csv"],
+    assert h.run_cli(["query", "create temp table tmp as select 2 as y; select y from tmp", "--csv"],
                capsys)[1].splitlines() == ["y", "2"]
 
 
