@@ -46,8 +46,8 @@ class DatasetImport:
         elif self.replace:
             done = f"the {w.deleted} row(s) held in those days were replaced by the file's {w.rows_in_window}"
         else:
-            done = (f"{w.rows_in_window - w.deleted} row(s) added, {w.deleted} whose key was already there "
-                    "revised; no other row touched")
+            done = (f"{w.rows_in_window - w.deleted} row(s) added and {w.deleted} whose key was already there "
+                    "written again (revised, or as they were); no other row touched")
         return f"raw.{self.dataset}: {self.file} ({self.rows} rows, {self.first}..{self.last}): {done}"
 
 

@@ -53,10 +53,8 @@ class OneLineHandler(logging.Handler):
             where = meta.get("step_key") or "run"
             if event is not None and event.is_step_failure:
                 line = f"{where} failed: {error_text(event.event_specific_data.error)}"
-            elif event is not None:
-                if record.levelno < logging.WARNING or event.event_type_value == "PIPELINE_FAILURE":
-                    return  # Dagster's own bookkeeping; the run's outcome is summed up at its end
-                line = f"{where}: {meta['orig_message']}"
+            elif event is not None and (record.levelno < logging.WARNING or event.event_type_value == "PIPELINE_FAILURE"):
+                return  # Dagster's own bookkeeping; the run's outcome is summed up at its end
             else:
                 line = f"{where}: {meta['orig_message']}"
             sys.stderr.write(line.split("\n", 1)[0] + "\n")
@@ -85,7 +83,7 @@ def failure_report(result, start, end) -> str:
     raw_failed = sorted(s.replace("__", ".", 1) for s in failed_steps if s.startswith("raw__"))
     parts = [f"materialization of {start}..{end} failed ({len(failed_steps)} step(s), {len(failed_checks)} check(s))"]
     if raw_failed:
-        parts.append(f"nothing written for the window of {', '.join(raw_failed)} (as it was)")
+        parts.append(f"nothing written to {', '.join(raw_failed)} (each as it was)")
     if written:
         parts.append(f"written by this run all the same: {', '.join(written)}")
     parts.append("steps downstream of a failure did not run")

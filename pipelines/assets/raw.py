@@ -1,5 +1,6 @@
 """One asset per canonical dataset: raw.<dataset> in DuckDB, daily partitions (New York), each
-window written in one transaction (delete + insert; re-running changes nothing)."""
+window written in one transaction (delete + insert; re-running changes nothing). In files mode
+(`btcflows import`) each asset imports its dataset's file (pipelines/imports.py)."""
 
 from pathlib import Path
 
@@ -48,13 +49,34 @@ def build_raw_asset(dataset: str, partitioned: bool = True) -> dg.AssetsDefiniti
             if imported is None:
                 context.log.info(f"no {dataset}.csv in {ingest.files_dir}: raw.{dataset} left as it was")
                 return dg.MaterializeResult(metadata={"rows_in_window": 0, "file": "absent"})
-            result, rows = imported.written, None
-            origin = {imported.file.name: imported.rows}
+            context.log.info(imported.describe())
+            materialized = dg.MaterializeResult(metadata={
+                "rows_in_file": imported.rows,
+                "file_window": f"{imported.first}..{imported.last}",
+                "replace": imported.replace,
+                "rows_replaced": imported.written.deleted,
+                "unchanged": imported.written.unchanged,
+                "archived_as": dg.MetadataValue.path(str(imported.payload)),
+            })
         else:
             collected = collect_from_archive(warehouse.archive, dataset, start, end)
-            rows, origin = collected.rows, collected.per_source
+            rows = collected.rows
             with wh.writer() as con:
                 result = wh.write_window(con, dataset, rows, start, end, allow_mixed=ingest.allow_mixed)
+            context.log.info(
+                f"raw.{dataset} {start}..{end}: {result.rows_in_window} rows"
+                + (" (unchanged)" if result.unchanged else f", replaced {result.deleted}")
+            )
+            materialized = dg.MaterializeResult(
+                metadata={
+                    "rows_in_window": result.rows_in_window,
+                    "rows_replaced": result.deleted,
+                    "unchanged": result.unchanged,
+                    "non_trading_day_rows": int((~rows["_is_trading_day"].astype(bool)).sum()) if len(rows) else 0,
+                    "rows_by_source": dg.MetadataValue.json(collected.per_source),
+                    "modes": ", ".join(sorted(rows["_mode"].dropna().unique())) if len(rows) else "",
+                }
+            )
         if gx_worker.running():
             # A command run: its GX worker validates the window now, on the other core, while the
             # run goes on; the blocking check collects the outcome (read the same way it would read).
@@ -63,27 +85,7 @@ def build_raw_asset(dataset: str, partitioned: bool = True) -> dg.AssetsDefiniti
                 gx_worker.validate_ahead(dataset, start, end, *read_window(wh, dataset, start, end, wait_s=0))
             except WarehouseLocked:
                 pass
-        if rows is None:
-            context.log.info(imported.describe())
-            return dg.MaterializeResult(metadata={
-                "rows_in_file": imported.rows, "file_window": f"{imported.first}..{imported.last}",
-                "replace": imported.replace, "rows_replaced": result.deleted, "unchanged": result.unchanged,
-                "archived_as": dg.MetadataValue.path(str(imported.payload)),
-                "rows_by_source": dg.MetadataValue.json(origin)})
-        context.log.info(
-            f"raw.{dataset} {start}..{end}: {result.rows_in_window} rows"
-            + (" (unchanged)" if result.unchanged else f", replaced {result.deleted}")
-        )
-        return dg.MaterializeResult(
-            metadata={
-                "rows_in_window": result.rows_in_window,
-                "rows_replaced": result.deleted,
-                "unchanged": result.unchanged,
-                "non_trading_day_rows": int((~rows["_is_trading_day"].astype(bool)).sum()) if len(rows) else 0,
-                "rows_by_source": dg.MetadataValue.json(origin),
-                "modes": ", ".join(sorted(rows["_mode"].dropna().unique())) if len(rows) else "",
-            }
-        )
+        return materialized
 
     return _raw
 

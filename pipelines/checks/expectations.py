@@ -3,9 +3,9 @@
 
 Every suite holds, from the dataset's definition: each canonical column exists and has its kind's
 type (timestamps naive = UTC, as DuckDB stores them); the key columns are never null and unique
-together; `Dataset.allowed` values and `VENUES`; every number finite; `Column.nonnegative` (prices,
-volumes, open interest) >= 0; the row's date no later than now + 1 day and no earlier than 2009-01-03 (catches
-epoch / ms-vs-s mistakes). Plus a few plausibility rules per dataset (PLAUSIBILITY below).
+together; `Dataset.allowed` values and `VENUES`; every number finite; `Column.nonnegative`
+(prices, volumes, open interest) >= 0; the row's date no later than now + 1 day and no earlier
+than 2009-01-03 (catches epoch / ms-vs-s mistakes). Plus a few plausibility rules per dataset (PLAUSIBILITY below).
 
 GX is imported lazily (about 6 s) and its ephemeral context is built once per process; a
 validation of one batch takes tens of milliseconds.
