@@ -203,6 +203,7 @@ def cmd_import(args) -> None:
 def cmd_parse(args) -> None:
     from pipelines import sources
     from pipelines.archive import PayloadMeta
+    from pipelines.canonical_csv import write_canonical_csv
     from pipelines.sources.base import ParseError
 
     try:
@@ -217,6 +218,9 @@ def cmd_parse(args) -> None:
         import json
 
         meta = PayloadMeta.from_dict(json.loads(meta_path.read_text()))
+        if not meta.fetch_ok:
+            _die(f"{args.source}: {path} is a response of a failed fetch, kept for diagnosis, not data "
+                 f"(HTTP {meta.http_status}): {meta.fetch_error}")
     else:
         meta = PayloadMeta(source=args.source, endpoint=args.endpoint or "", url="", params=dict(p.split("=", 1) for p in args.param),
                            partition=args.partition or "")
@@ -226,8 +230,8 @@ def cmd_parse(args) -> None:
         _die(str(exc.with_file(str(path))))
     except Exception as exc:  # noqa: BLE001 - one clear line, not a traceback
         _die(f"{args.source}: cannot parse payload in {path}: {type(exc).__name__}: {exc}")
-    print(f"# dataset: {parsed.dataset}", file=sys.stderr)
-    parsed.rows.to_csv(sys.stdout, index=False)
+    print(f"# dataset: {parsed.dataset} (save as {parsed.dataset}.csv for btcflows import)", file=sys.stderr)
+    write_canonical_csv(parsed.dataset, parsed.rows, sys.stdout)
 
 
 def cmd_query(args) -> None:
@@ -255,9 +259,16 @@ def cmd_archive(args) -> None:
     from pipelines.sources.base import ParseError
 
     archive = Archive(paths_from_env().archive)
-    bad = 0
-    for stored in archive.list(args.source):
-        if args.bad:
+    bad = failed = 0
+    for stored in archive.list(args.source, include_failed=True):
+        if stored.failed_fetch:
+            failed += 1
+            if args.bad:
+                print(f"{stored.meta.partition}  {stored.path}\n    failed fetch (HTTP {stored.meta.http_status}), "
+                      f"kept for diagnosis: {stored.meta.fetch_error}")
+            else:
+                print(f"{stored.meta.source:16} {stored.meta.partition}  {'FAILED':9} {stored.meta.endpoint:14} {stored.path}")
+        elif args.bad:
             try:
                 parse_payload(stored)
             except (ParseError, ArchiveError) as exc:
@@ -266,7 +277,9 @@ def cmd_archive(args) -> None:
         else:
             print(f"{stored.meta.source:16} {stored.meta.partition}  {stored.meta.mode:9} {stored.meta.endpoint:14} {stored.path}")
     if args.bad:
-        _say(f"{bad} payload(s) in {archive.root} do not parse")
+        _say(f"{bad} payload(s) in {archive.root} do not parse; {failed} response(s) of failed fetches")
+    elif failed:
+        _say(f"{failed} response(s) of failed fetches (FAILED; `btcflows archive --bad` says why)")
 
 
 def cmd_report(args) -> None:
@@ -326,7 +339,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--full-refresh", action="store_true", help="rebuild incremental dbt models whole")
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("parse", help="parse one payload file and print canonical rows as CSV")
+    p = sub.add_parser("parse", help="parse one payload file and print its canonical rows as CSV (the layout "
+                                     "btcflows import reads)")
     p.add_argument("source")
     p.add_argument("file")
     p.add_argument("--endpoint", help="endpoint name when the file has no .meta.json beside it")
@@ -339,7 +353,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--csv", action="store_true")
     p.set_defaults(func=cmd_query)
 
-    p = sub.add_parser("archive", help="list archived payloads (--bad: those that do not parse)")
+    p = sub.add_parser("archive", help="list archived payloads (--bad: those that do not parse, and the "
+                                       "responses of failed fetches)")
     p.add_argument("--source")
     p.add_argument("--bad", action="store_true")
     p.set_defaults(func=cmd_archive)

@@ -19,13 +19,14 @@ from datetime import date, datetime
 from pipelines.archive import PayloadMeta
 from pipelines.cme_calendar import MONTH_ABBR, contract_code, expiry_date
 from pipelines.sources.base import Fetched, Parsed, ParseError, frame, to_float
-from pipelines.sources.http import FetchError, HttpClient
+from pipelines.sources.http import BROWSER_USER_AGENT, FetchError, HttpClient
 from pipelines.timeutils import is_trading_day
 
 NAME = "cme-settlements"
 DATASETS = ("futures_daily",)
 EXT = "json"
 RATE_PER_SECOND = 0.2  # Akamai-protected site: fetch slowly
+USER_AGENT = BROWSER_USER_AGENT
 SNAPSHOT = True
 ENDPOINTS = {
     "settlements": "https://www.cmegroup.com/CmeWS/mvc/Settlements/Futures/Settlements/{product_id}/FUT",

@@ -51,3 +51,20 @@ def test_partial_write_leaves_no_visible_payload(tmp_path):
     stored = archive.write(b"x", meta(), "txt")
     stored.path.with_name(stored.path.name + ".meta.json").unlink()  # as if killed before the meta landed
     assert archive.list("farside") == []
+
+
+def test_failed_fetch_responses_are_kept_apart_and_old_metas_still_load(tmp_path):
+    archive = Archive(tmp_path)
+    good = archive.write(b'{"result": []}', meta(), "json")
+    failed = archive.write(b'{"result": []}', meta(fetch_ok=False, fetch_error="boom", http_status=200), "json")
+    assert failed.path != good.path and failed.path.name.endswith(".failed.json")  # same bytes, two files
+    assert [p.path for p in archive.list("farside")] == [good.path]
+    assert {p.path for p in archive.list("farside", include_failed=True)} == {good.path, failed.path}
+    assert failed.failed_fetch and not good.failed_fetch
+    assert archive.list("farside", include_failed=True)[0].meta.http_status in (None, 200)
+    # a meta written before these fields existed
+    sidecar = good.path.with_name(good.path.name + ".meta.json")
+    old = {k: v for k, v in json.loads(sidecar.read_text()).items() if k not in ("fetch_ok", "fetch_error", "http_status")}
+    sidecar.write_text(json.dumps(old))
+    reloaded = next(p for p in archive.list("farside", include_failed=True) if p.path == good.path)
+    assert reloaded.meta.fetch_ok and reloaded.meta.fetch_error == "" and reloaded.meta.http_status is None
