@@ -5,8 +5,8 @@ read as data."""
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pandas as pd
@@ -17,9 +17,9 @@ from pipelines.archive import Archive
 from pipelines.assets.archive import fetch_live
 from pipelines.demo.render import coinbase as render_coinbase
 from pipelines.ingest import collect_from_archive
-from pipelines.timeutils import NEW_YORK
 from pipelines.sources import binance_oi, coinbase, deribit_options
 from pipelines.sources.http import FetchError, RetryPolicy
+from pipelines.timeutils import NEW_YORK
 
 DAY = date(2026, 2, 5)
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

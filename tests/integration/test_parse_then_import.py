@@ -8,7 +8,12 @@ import pytest
 
 from pipelines.datasets import DATASETS
 from pipelines.warehouse import Warehouse
-from tests.unit.test_parse_import_round_trip import ROUND_TRIP, comparable, parse_directly, parse_with_the_command
+from tests.unit.test_parse_import_round_trip import (
+    ROUND_TRIP,
+    comparable,
+    parse_directly,
+    parse_with_the_command,
+)
 
 pytestmark = pytest.mark.integration
 
