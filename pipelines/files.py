@@ -141,6 +141,13 @@ def read_checked(path: Path, ds: Dataset) -> tuple[pd.DataFrame, list[str]]:
         if col.name in ds.allowed:
             bad = ~empty & ~text.isin(ds.allowed[col.name])
             where(bad, f"not one of {', '.join(ds.allowed[col.name])}")
+        if col.name in ds.allowed_with and ds.allowed_with[col.name][0] in raw.columns:
+            # a value of the closed set, but not one the row's venue (say) lists
+            other, accepted = ds.allowed_with[col.name]
+            for ln, o, v in zip(line, raw[other].str.strip(), text):
+                if v in ds.allowed.get(col.name, (v,)) and o in accepted and v not in accepted[o]:
+                    problems.append(f"{path.name}: line {ln}: column {col.name!r}: not one of "
+                                    f"{', '.join(accepted[o])} for {other} {o} ({v!r})")
     if not problems:
         dup = out.duplicated(list(ds.key), keep="first")
         for ln, (_, row) in zip(line[dup], out.loc[dup, list(ds.key)].iterrows()):

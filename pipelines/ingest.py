@@ -86,11 +86,13 @@ def _parse_uncached(stored: StoredPayload):
 def collect_from_archive(archive: Archive, dataset: str, start: date, end: date) -> CollectedRows:
     """Rows of `dataset` whose New York date lies in [start, end], from every payload of every source
     that can hold them. For a key seen in several payloads, each column takes its value from the
-    latest fetched payload that has one (revisions win; partial rows from two endpoints merge)."""
+    latest fetched payload that has one (revisions win; partial rows from two endpoints merge), the
+    payloads of an endpoint its source ranks higher (ENDPOINT_RANK) before any other."""
     ds = DATASETS[dataset]
     frames, origins, problems, count = [], [], [], 0
     for name in sources.sources_for(dataset):
         horizon = end + timedelta(days=lookahead_days(name))
+        rank = getattr(sources.get(name), "ENDPOINT_RANK", {})
         holds = getattr(sources.get(name), "dataset_for", None)
         for stored in archive.list(name, start, horizon):
             if holds is not None and holds(stored.meta) not in (None, dataset):
@@ -104,16 +106,18 @@ def collect_from_archive(archive: Archive, dataset: str, start: date, end: date)
             if parsed.dataset != dataset or parsed.rows.empty:
                 continue
             frames.append(parsed.rows)
-            origins.append((name, stored.meta.mode, stored.meta.sha256, stored.meta.fetched_at, len(parsed.rows)))
+            origins.append((name, stored.meta.mode, stored.meta.sha256, stored.meta.fetched_at,
+                            rank.get(stored.meta.endpoint, 0), len(parsed.rows)))
     if problems:
         raise IngestError(dataset, problems)
     if not frames:
         return CollectedRows(dataset, empty_rows(dataset), count, {})
     # Lineage for the whole window at once (per payload it cost more than the parsing).
-    lengths = [o[4] for o in origins]
-    source, mode, sha, fetched_at = (np.repeat([o[i] for o in origins], lengths) for i in range(4))
+    lengths = [o[5] for o in origins]
+    source, mode, sha, fetched_at, endpoint_rank = (np.repeat([o[i] for o in origins], lengths) for i in range(5))
     rows = add_lineage(pd.concat(frames, ignore_index=True), ds, source=source, mode=mode, sha256=sha)
     rows["_fetched_at"] = fetched_at
+    rows["_endpoint_rank"] = endpoint_rank
     rows = rows.loc[(rows["_partition"] >= start) & (rows["_partition"] <= end)]
     if rows.empty:
         return CollectedRows(dataset, empty_rows(dataset), count, {})
@@ -128,7 +132,8 @@ def merge_revisions(rows: pd.DataFrame, dataset: str) -> pd.DataFrame:
         bad = rows.loc[missing_key].iloc[0]
         problem = f"{bad['_source']}: payload {bad['_payload_sha256'][:16]} has a row without its key ({', '.join(ds.key)})"
         raise IngestError(dataset, [problem])
-    rows = rows.sort_values(["_fetched_at", "_payload_sha256"], kind="stable")
+    order = [c for c in ("_endpoint_rank", "_fetched_at", "_payload_sha256") if c in rows]
+    rows = rows.sort_values(order, kind="stable")
     grouped = rows.groupby(list(ds.key), sort=True, as_index=False, dropna=False)
     merged = grouped.last()
     first_seen = [c for c in FIRST_SEEN_COLUMNS.get(dataset, ()) if c in rows]

@@ -14,7 +14,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipelines.datasets import DATASETS, LINEAGE_COLUMNS, Dataset
+from pipelines.datasets import DATASETS, DUCKDB_TYPES, LINEAGE_COLUMNS, Dataset
 from pipelines.timeutils import (
     CALENDAR_END,
     CALENDAR_START,
@@ -127,6 +127,14 @@ class Warehouse:
         con.execute(f"create schema if not exists {RAW_SCHEMA}")
         for ds in DATASETS.values():
             con.execute(ds.ddl(f"{RAW_SCHEMA}.{ds.name}"))
+        # A canonical column added since a table was made (e.g. futures_daily.open_interest_source) is
+        # added to it, null for the rows written before.
+        columns = set(con.execute("select table_name, column_name from information_schema.columns "
+                                  "where table_schema = ?", [RAW_SCHEMA]).fetchall())
+        for ds in DATASETS.values():
+            for col in ds.columns:
+                if (ds.name, col.name) not in columns:
+                    con.execute(f'alter table {RAW_SCHEMA}.{ds.name} add column "{col.name}" {DUCKDB_TYPES[col.kind]}')
         existing = {
             name
             for (name,) in con.execute(
@@ -165,7 +173,7 @@ class Warehouse:
         try:
             con.register("incoming", rows)
             con.execute(f"create or replace temp table incoming_typed as select * from {table} limit 0")
-            con.execute("insert into incoming_typed select * from incoming")
+            con.execute("insert into incoming_typed by name select * from incoming")
             window = "_partition between ? and ?"
             changed = con.execute(
                 f"""select
