@@ -292,8 +292,12 @@ def cmd_report(args) -> None:
         around = date.fromisoformat(args.around) if args.around else None
     except ValueError:
         _die(f"--around {args.around!r}: expected a date YYYY-MM-DD", 2)
+    beside = Path(args.beside).expanduser().resolve() if args.beside else None
+    if beside is not None and not beside.is_file():
+        _die(f"--beside {args.beside}: no warehouse there", 2)
     try:
-        report = build_report(paths.warehouse, out_dir=paths.reports, around=around, n_trading_days=args.days)
+        report = build_report(paths.warehouse, out_dir=paths.reports, around=around, n_trading_days=args.days,
+                              beside=beside)
     except (WarehouseLocked, FileNotFoundError) as exc:
         _die(str(exc))
     if report.banner:
@@ -362,6 +366,8 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("report", help="render the charts (PNG) and the HTML report into <warehouse dir>/reports")
     p.add_argument("--around", help="centre the window on this date (YYYY-MM-DD); default: the last trading days")
     p.add_argument("--days", type=int, default=60, help="trading days in the window (default 60)")
+    p.add_argument("--beside", metavar="WAREHOUSE", help="another warehouse (e.g. the demo's, or the real data's) "
+                                                       "whose dealer-gamma profile is drawn beside this one's")
     p.set_defaults(func=cmd_report)
 
     args = parser.parse_args(argv)

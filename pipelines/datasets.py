@@ -87,8 +87,7 @@ PUT_CALL = ("P", "C")
 # What the gamma marts price: BTC options (Black-76 on the expiry's forward) and IBIT options
 # (Black-Scholes on the share price), each on the venues that list them.
 OPTION_UNDERLYINGS_BY_VENUE = {"Deribit": ("BTC",), "CME": ("BTC",), "OCC": ("IBIT",)}
-SOURCE_IS_OPEN = ("the publication a row came from: a source module's name, or an archive's own label "
-                  "(the real data's `farside-table`, `yahoo-chart BTC=F`); provenance, free text")
+SOURCE_IS_OPEN = "provenance: a source's name or an archive's own label (`farside-table`, `yahoo-chart BTC=F`)"
 
 
 DATASETS: dict[str, Dataset] = {

@@ -18,7 +18,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from pipelines.report.banner import Banner
+from pipelines.report.banner import Banner, banner_for
 from pipelines.report.data import BASIS_TENORS, CORRELATION_PEERS, ChartData, Window
 from pipelines.timeutils import trading_days
 
@@ -231,7 +231,11 @@ def negative_bands(strikes: np.ndarray, gex: np.ndarray) -> list[tuple[float, fl
     return sorted(bands, key=lambda b: b[2])
 
 
-def draw_dealer_gamma(ax, data: ChartData, window: Window) -> None:
+SIGN_NOTE = ("sign (S0, equity convention: dealers long calls, short puts): "
+             "+ dealers long gamma, hedging dampens moves; \u2212 dealers short gamma, hedging adds to moves")
+
+
+def draw_dealer_gamma(ax, data: ChartData, window: Window, sign_note: bool = True) -> None:
     df = data.frame.sort_values("strike")
     strikes = df["strike"].to_numpy(dtype=float)
     gex = df["gex_usd_per_1pct"].to_numpy(dtype=float) / 1e6
@@ -254,14 +258,36 @@ def draw_dealer_gamma(ax, data: ChartData, window: Window) -> None:
         ax.annotate(f"negative gamma band\n{low / 1e3:,.0f}k–{high / 1e3:,.0f}k  \u2192", ((low - pad) / 1e3, 0.30),
                     xycoords=("data", "axes fraction"), xytext=(-12, 0), textcoords="offset points", ha="right",
                     va="center", fontsize=9, color=NEG_COLOR, fontweight="bold")
-    ax.text(0.01, 1.015, "sign (S0, equity convention: dealers long calls, short puts): "
-            "+ dealers long gamma, hedging dampens moves; \u2212 dealers short gamma, hedging adds to moves",
-            transform=ax.transAxes, fontsize=8, color="#333333", va="bottom")
+    if sign_note:
+        ax.text(0.01, 1.015, SIGN_NOTE, transform=ax.transAxes, fontsize=8, color="#333333", va="bottom")
     spot = data.extra.get("spot_usd")
     if spot:
         ax.axvline(spot / 1e3, color="#000000", linestyle="--", linewidth=1)
         ax.annotate(f"spot {spot / 1e3:,.1f}k", (spot / 1e3, 0.02), xycoords=("data", "axes fraction"),
                     xytext=(3, 0), textcoords="offset points", fontsize=8)
+
+
+def draw_dealer_gamma_beside(ax, data: ChartData, window: Window) -> None:
+    """Two profiles side by side (this warehouse's, then the other's), each panel titled with its own
+    data mode in its banner colour, so real and simulated never read as one."""
+    left, bottom, width, _ = AXES_RECT
+    gap, height = 0.07, 0.52
+    half = (width - gap) / 2
+    ax.set_position((left, bottom, half, height))
+    panels = (ax, ax.figure.add_axes((left + half + gap, bottom, half, height)))
+    for panel, part, whose in zip(panels, data.extra["panels"], ("this warehouse", data.extra["beside"])):
+        banner = banner_for(part.modes)
+        mode = banner.kind.upper() if banner else "REAL"
+        if part.empty:
+            panel.set_axis_off()
+            panel.text(0.5, 0.5, part.reason or "no data", ha="center", va="center", fontsize=9, wrap=True,
+                       transform=panel.transAxes)
+        else:
+            draw_dealer_gamma(panel, part, window, sign_note=False)
+        venues = f"{part.extra['venues']}, " if part.extra.get("venues") else ""
+        panel.set_title(f"{mode} DATA ({whose}): {venues}{part.as_of or 'no snapshot'}", fontsize=9.5,
+                        fontweight="bold", color=banner.color if banner else "#1c2833")
+    ax.figure.text(0.04, 0.80, SIGN_NOTE, fontsize=8, color="#333333", va="bottom")
 
 
 # -- framing -----------------------------------------------------------------------------------
