@@ -17,7 +17,7 @@ from pipelines.archive import Archive
 from pipelines.assets.archive import fetch_live
 from pipelines.demo.render import coinbase as render_coinbase
 from pipelines.ingest import collect_from_archive
-from pipelines.sources import binance_oi, coinbase, deribit_options
+from pipelines.sources import binance_oi, cme_settlements, coinbase, deribit_options
 from pipelines.sources.http import FetchError, RetryPolicy
 from pipelines.timeutils import NEW_YORK
 
@@ -128,6 +128,33 @@ def test_deribit_out_of_credits_is_retried_with_backoff(tmp_path, monkeypatch):
     assert route.call_count == 3 and len(sleeps) == 2 and sleeps[1] > sleeps[0] * 1.3  # exponential backoff
     [stored] = archive.list("deribit-options", include_failed=True)
     assert stored.meta.fetch_ok and stored.read() == good.data
+
+
+@respx.mock
+def test_a_fetch_that_fails_half_way_keeps_every_response_as_failed_not_half_a_day(tmp_path, monkeypatch):
+    """CME: BTC's settlements and Volume/OI answer, MBT's settlements page is refused. Replay must not
+    ingest half a day: the good bodies are kept too, marked as parts of a failed fetch."""
+    monkeypatch.setattr(cme_settlements, "RATE_PER_SECOND", 0)
+    fixtures = FIXTURES / "cme-settlements"
+    ok_bodies = [(fixtures / "cme_btc_commas_ask_bid_dash_total.json").read_bytes(),
+                 (fixtures / "cme_volume_oi_btc.json").read_bytes()]
+    respx.get(cme_settlements.ENDPOINTS["settlements"].format(product_id="8478")).mock(
+        return_value=httpx.Response(200, content=ok_bodies[0]))
+    respx.get(cme_settlements.ENDPOINTS["volume_oi"].format(product_id="8478", trade_date="20260205")).mock(
+        return_value=httpx.Response(200, content=ok_bodies[1]))
+    denied = (fixtures / "cme_akamai_denied.html").read_bytes()
+    respx.get(cme_settlements.ENDPOINTS["settlements"].format(product_id="9024")).mock(
+        return_value=httpx.Response(403, content=denied, headers={"content-type": "text/html"}))
+    archive = Archive(tmp_path / "archive")
+    with pytest.raises(FetchError, match="HTTP 403"):
+        fetch_live("cme-settlements", archive, [DAY], LOG)
+    assert archive.list("cme-settlements") == []
+    kept = archive.list("cme-settlements", include_failed=True)
+    assert sorted((p.meta.endpoint, p.meta.http_status) for p in kept) == [
+        ("settlements", 200), ("settlements", 403), ("volume_oi", 200)]
+    assert {p.read() for p in kept} == {*ok_bodies, denied}
+    assert all("HTTP 403" in p.meta.fetch_error for p in kept)
+    assert collect_from_archive(archive, "futures_daily", DAY, DAY).rows.empty
 
 
 def test_every_live_client_gets_its_sources_user_agent_and_retry_rule(monkeypatch):
