@@ -231,6 +231,23 @@ def negative_bands(strikes: np.ndarray, gex: np.ndarray) -> list[tuple[float, fl
     return sorted(bands, key=lambda b: b[2])
 
 
+VIEW_SHARE = 0.995  # the gamma chart shows the strikes holding this share of |gamma|
+
+
+def strike_view(strikes: np.ndarray, gex: np.ndarray, share: float = VIEW_SHARE) -> tuple[float, float] | None:
+    """The strike range holding `share` of the chain's absolute gamma (the largest lines first), or
+    None when that is every strike: a real chain lists strikes far out (350k on a 69k spot) whose
+    gamma is nil, and they would squeeze the profile into a corner."""
+    weight = np.abs(gex)
+    if weight.sum() <= 0:
+        return None
+    order = np.argsort(-weight, kind="stable")
+    needed = int(np.searchsorted(np.cumsum(weight[order]) / weight.sum(), share)) + 1
+    kept = strikes[order[:needed]]
+    low, high = float(kept.min()), float(kept.max())
+    return None if low <= strikes.min() and high >= strikes.max() else (low, high)
+
+
 SIGN_NOTE = ("sign (S0, equity convention: dealers long calls, short puts): "
              "+ dealers long gamma, hedging dampens moves; \u2212 dealers short gamma, hedging adds to moves")
 
@@ -247,6 +264,13 @@ def draw_dealer_gamma(ax, data: ChartData, window: Window, sign_note: bool = Tru
     ax.set_ylabel("net dealer gamma, US$ million per 1% move")
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
     ax.set_axisbelow(True)
+    view = strike_view(strikes, gex)
+    if view is not None:
+        outside = (strikes < view[0]) | (strikes > view[1])
+        ax.set_xlim((view[0] - 2 * width) / 1e3, (view[1] + 2 * width) / 1e3)
+        ax.text(0.99, 0.98, f"{int(outside.sum())} strikes outside the view hold "
+                f"{np.abs(gex[outside]).sum() / np.abs(gex).sum():.1%} of |gamma|", transform=ax.transAxes,
+                ha="right", va="top", fontsize=8, color="#555555")
     band = data.extra.get("band")
     if band is None:
         bands = negative_bands(strikes, gex)

@@ -202,3 +202,14 @@ def test_beside_a_warehouse_without_gamma_or_absent_the_panel_says_why(tmp_path,
         chart = next(c for c in report.charts if c.spec.slug == "dealer_gamma_beside")
         this, beside = chart.data.extra["panels"]
         assert chart.has_data and not this.empty and beside.empty and reason in beside.reason
+
+
+def test_the_gamma_view_leaves_out_only_far_strikes_with_nil_gamma():
+    strikes = np.array([20e3, 60e3, 65e3, 70e3, 75e3, 350e3])
+    gex = np.array([0.001, -5.0, -9.0, 3.0, 4.0, 0.002])
+    assert charts.strike_view(strikes, gex) == (60e3, 75e3)  # 99.5 % of |gamma| lies there
+    assert charts.strike_view(strikes[1:5], gex[1:5]) is None  # nothing to leave out
+    assert charts.strike_view(strikes, np.zeros(6)) is None
+    frame = pd.DataFrame({"strike": strikes, "gex_usd_per_1pct": gex * 1e6})
+    texts = figure_texts(build_figure(SPEC["dealer_gamma_by_strike"], ChartData(frame, ["real"], "x"), WINDOW, None))
+    assert "2 strikes outside the view hold 0.0% of |gamma|" in texts
