@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import TYPE_CHECKING
 
-from pipelines.sources.http import HttpClient, user_agent_for
+if TYPE_CHECKING:
+    from pipelines.sources.http import HttpClient
 
 # source name -> module (under pipelines.sources)
 SOURCE_MODULES: dict[str, str] = {
@@ -63,6 +65,8 @@ def sources_for(dataset: str) -> list[str]:
 
 def client_for(name: str, **overrides) -> HttpClient:
     """The HTTP client for live fetches of source `name`: its rate, User-Agent and retry rule."""
+    from pipelines.sources.http import HttpClient, user_agent_for
+
     module = get(name)
     options = {"rate_per_second": getattr(module, "RATE_PER_SECOND", 1.0),
                "user_agent": user_agent_for(name, getattr(module, "USER_AGENT", None)),
