@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 REAL_DATA ?= ../shared/data/feb2026
 REAL_WAREHOUSE ?= warehouse/feb2026.duckdb
+DEMO_WAREHOUSE ?= warehouse/btcflows.duckdb
 export PYTHONDONTWRITEBYTECODE
 
 .PHONY: install manifest demo demo-real test dev bench lint docs report clean chromium
@@ -28,12 +29,17 @@ manifest: install
 demo: manifest
 	$(BIN)/btcflows demo
 
-## import the real February 2026 data (when ../shared/data/feb2026 is present) into its own warehouse
+## import the real February 2026 data (when ../shared/data/feb2026 is present) into its own warehouse;
+## its report draws the real dealer-gamma profile beside the simulated demo's (when `make demo` has run)
 demo-real: manifest
 	@test -d $(REAL_DATA) || { echo "no real data at $(REAL_DATA): nothing to import"; exit 1; }
 	BTCFLOWS_WAREHOUSE=$(REAL_WAREHOUSE) BTCFLOWS_ARCHIVE=warehouse/feb2026-archive $(BIN)/btcflows import $(REAL_DATA)
 	BTCFLOWS_WAREHOUSE=$(REAL_WAREHOUSE) $(BIN)/btcflows query \
 	  "select trade_date, data_mode, btc_usd_4pm, btc_usd_4pm_age_minutes, ibit_close, ibit_return, ibit_dollar_volume, ibit_flow_usd, total_etf_flow_usd, cme_front_basis_annualized, dvol from fct_daily_snapshot_4pm_et where trade_date between '2026-01-28' and '2026-02-10' order by 1"
+	BTCFLOWS_WAREHOUSE=$(REAL_WAREHOUSE) $(BIN)/btcflows query \
+	  "select snapshot_utc, venues, data_mode, option_lines_priced, reference_price_btc_usd, zero_gamma_level_usd, neg_gamma_band_low_strike, neg_gamma_band_high_strike, total_gex_usd_per_1pct from fct_dealer_gamma_summary order by 1"
+	BTCFLOWS_WAREHOUSE=$(REAL_WAREHOUSE) $(BIN)/btcflows report --around 2026-02-05 \
+	  $(if $(wildcard $(DEMO_WAREHOUSE)),--beside $(DEMO_WAREHOUSE))
 
 ## install and run the test suite (the browser test needs chromium: installed when absent)
 test: manifest chromium

@@ -4,6 +4,9 @@ Layout: <archive>/<source>/<YYYY-MM-DD>/<sha256[:16]>.<ext> and <same>.meta.json
 A re-fetch that returns other bytes is a new file; the same bytes are stored once. A payload's bytes
 are never rewritten; the one meta that grows is an imported file's (`record_import`: one entry per
 import of the same bytes).
+A failed fetch's responses (error pages, challenge pages, refused requests) are kept too, for
+diagnosis, as <sha256[:16]>.failed.<ext> with `fetch_ok: false` and the error in their meta:
+`list()` leaves them out unless asked, so nothing reads them as data.
 """
 from __future__ import annotations
 
@@ -34,6 +37,10 @@ class PayloadMeta:
     sha256: str = ""
     content_type: str = ""
     mode: str = "live"  # live | simulated
+    # Added later; metas written before load with these defaults.
+    fetch_ok: bool = True  # False: a response of a fetch that failed (kept for diagnosis, not data)
+    fetch_error: str = ""  # why that fetch failed
+    http_status: int | None = None
 
     @classmethod
     def from_dict(cls, d: dict) -> PayloadMeta:
@@ -45,6 +52,10 @@ class PayloadMeta:
 class StoredPayload:
     path: Path
     meta: PayloadMeta
+
+    @property
+    def failed_fetch(self) -> bool:
+        return not self.meta.fetch_ok
 
     def read(self) -> bytes:
         data = self.path.read_bytes()
@@ -98,7 +109,8 @@ class Archive:
         if not meta.fetched_at:
             meta = PayloadMeta(**{**asdict(meta), "fetched_at": utc_now_iso()})
         folder = self.root / meta.source / meta.partition
-        path = folder / f"{digest[:16]}.{ext.lstrip('.')}"
+        kind = "" if meta.fetch_ok else ".failed"  # never the same file as a good payload with these bytes
+        path = folder / f"{digest[:16]}{kind}.{ext.lstrip('.')}"
         meta_path = path.with_name(path.name + ".meta.json")
         if path.exists() and meta_path.exists():
             return StoredPayload(path, self._read_meta(meta_path))
@@ -158,11 +170,13 @@ class Archive:
         start: date | None = None,
         end: date | None = None,
         problems: list[str] | None = None,
+        include_failed: bool = False,
     ) -> list[StoredPayload]:
         """Payloads (oldest partition first, then fetch time), optionally for one source and a
-        partition window. A meta without its payload file, or one that is not JSON, raises
-        ArchiveError, or, when `problems` is given, is described there and left out."""
-        out = list(self._iter(source, start, end, problems))
+        partition window; the responses of failed fetches only with `include_failed`. A meta
+        without its payload file, or one that is not JSON, raises ArchiveError, or, when `problems`
+        is given, is described there and left out."""
+        out = [p for p in self._iter(source, start, end, problems) if include_failed or not p.failed_fetch]
         out.sort(key=lambda p: (p.meta.source, p.meta.partition, p.meta.fetched_at, p.path.name))
         return out
 

@@ -229,6 +229,7 @@ def _announce_replacement(summary, warehouse_path: Path) -> None:
 def cmd_parse(args) -> None:
     from pipelines import sources
     from pipelines.archive import PayloadMeta
+    from pipelines.canonical_csv import write_canonical_csv
     from pipelines.sources.base import ParseError
 
     try:
@@ -243,6 +244,9 @@ def cmd_parse(args) -> None:
         import json
 
         meta = PayloadMeta.from_dict(json.loads(meta_path.read_text()))
+        if not meta.fetch_ok:
+            _die(f"{args.source}: {path} is a response of a failed fetch, kept for diagnosis, not data "
+                 f"(HTTP {meta.http_status}): {meta.fetch_error}")
     else:
         meta = PayloadMeta(source=args.source, endpoint=args.endpoint or "", url="", params=dict(p.split("=", 1) for p in args.param),
                            partition=args.partition or "")
@@ -252,8 +256,8 @@ def cmd_parse(args) -> None:
         _die(str(exc.with_file(str(path))))
     except Exception as exc:  # noqa: BLE001 - one clear line, not a traceback
         _die(f"{args.source}: cannot parse payload in {path}: {type(exc).__name__}: {exc}")
-    print(f"# dataset: {parsed.dataset}", file=sys.stderr)
-    parsed.rows.to_csv(sys.stdout, index=False)
+    print(f"# dataset: {parsed.dataset} (save as {parsed.dataset}.csv for btcflows import)", file=sys.stderr)
+    write_canonical_csv(parsed.dataset, parsed.rows, sys.stdout)
 
 
 def cmd_query(args) -> None:
@@ -278,9 +282,17 @@ def cmd_archive(args) -> None:
     from pipelines.sources.base import ParseError
 
     archive = Archive(paths_from_env().archive)
-    bad, broken = 0, []
-    for stored in archive.list(args.source, problems=broken):
-        if args.bad:
+    bad = failed = 0
+    broken: list[str] = []
+    for stored in archive.list(args.source, problems=broken, include_failed=True):
+        if stored.failed_fetch:
+            failed += 1
+            if args.bad:
+                print(f"{stored.meta.partition}  {stored.path}\n    failed fetch (HTTP {stored.meta.http_status}), "
+                      f"kept for diagnosis: {stored.meta.fetch_error}")
+            else:
+                print(f"{stored.meta.source:16} {stored.meta.partition}  {'FAILED':9} {stored.meta.endpoint:14} {stored.path}")
+        elif args.bad:
             try:
                 parse_payload(stored)
             except (ParseError, ArchiveError) as exc:
@@ -289,7 +301,9 @@ def cmd_archive(args) -> None:
         else:
             print(f"{stored.meta.source:16} {stored.meta.partition}  {stored.meta.mode:9} {stored.meta.endpoint:14} {stored.path}")
     if args.bad:
-        _say(f"{bad} payload(s) in {archive.root} do not parse")
+        _say(f"{bad} payload(s) in {archive.root} do not parse; {failed} response(s) of failed fetches")
+    elif failed:
+        _say(f"{failed} response(s) of failed fetches (FAILED; `btcflows archive --bad` says why)")
     if broken:  # listed last, after every payload that could be read
         for problem in broken:
             _say(f"btcflows: {problem}")
@@ -306,8 +320,12 @@ def cmd_report(args) -> None:
         around = date.fromisoformat(args.around) if args.around else None
     except ValueError:
         _die(f"--around {args.around!r}: expected a date YYYY-MM-DD", 2)
+    beside = Path(args.beside).expanduser().resolve() if args.beside else None
+    if beside is not None and not beside.is_file():
+        _die(f"--beside {args.beside}: no warehouse there", 2)
     try:
-        report = build_report(paths.warehouse, out_dir=paths.reports, around=around, n_trading_days=args.days)
+        report = build_report(paths.warehouse, out_dir=paths.reports, around=around, n_trading_days=args.days,
+                              beside=beside)
     except (WarehouseLocked, FileNotFoundError) as exc:
         _die(str(exc))
     if report.banner:
@@ -375,7 +393,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--full-refresh", action="store_true", help="rebuild incremental dbt models whole")
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("parse", help="parse one payload file and print canonical rows as CSV")
+    p = sub.add_parser("parse", help="parse one payload file and print its canonical rows as CSV (the layout "
+                                     "btcflows import reads)")
     p.add_argument("source")
     p.add_argument("file")
     p.add_argument("--endpoint", help="endpoint name when the file has no .meta.json beside it")
@@ -388,7 +407,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--csv", action="store_true")
     p.set_defaults(func=cmd_query)
 
-    p = sub.add_parser("archive", help="list archived payloads (--bad: those that do not parse)")
+    p = sub.add_parser("archive", help="list archived payloads (--bad: those that do not parse, and the "
+                                       "responses of failed fetches)")
     p.add_argument("--source")
     p.add_argument("--bad", action="store_true")
     p.set_defaults(func=cmd_archive)
@@ -396,6 +416,8 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("report", help="render the charts (PNG) and the HTML report into <warehouse dir>/reports")
     p.add_argument("--around", help="centre the window on this date (YYYY-MM-DD); default: the last trading days")
     p.add_argument("--days", type=int, default=60, help="trading days in the window (default 60)")
+    p.add_argument("--beside", metavar="WAREHOUSE", help="another warehouse (e.g. the demo's, or the real data's) "
+                                                       "whose dealer-gamma profile is drawn beside this one's")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("reconcile", help="each claim of the event analysis beside the warehouse's figure and a verdict")

@@ -196,6 +196,13 @@ def check_csv(data: bytes, name: str, ds: Dataset, funds: Collection[str] | None
         if col.name in ds.allowed:
             bad = ~empty & ~text.isin(ds.allowed[col.name]).to_numpy()
             where(bad, f"not one of {', '.join(ds.allowed[col.name])}")
+        if col.name in ds.allowed_with and ds.allowed_with[col.name][0] in raw.columns:
+            # a value of the closed set, but not one the row's venue (say) lists
+            other, accepted = ds.allowed_with[col.name]
+            for ln, o, v in zip(line, raw[other].str.strip(), text):
+                if v in ds.allowed.get(col.name, (v,)) and o in accepted and v not in accepted[o]:
+                    problems.append(f"{name}: line {ln}: column {col.name!r}: not one of "
+                                    f"{', '.join(accepted[o])} for {other} {o} ({v!r})")
     if funds is not None and ds.name == "etf_flows":
         problems.extend(_unknown_fund_problems(name, out["ticker"], line, funds))
     if not problems:

@@ -92,14 +92,16 @@ def _parse_uncached(stored: StoredPayload):
 def collect_from_archive(archive: Archive, dataset: str, start: date, end: date) -> CollectedRows:
     """Rows of `dataset` whose New York date lies in [start, end], from every payload of every source
     that can hold them. For a key seen in several payloads, each column takes its value from the
-    latest fetched payload that has one (revisions win; partial rows from two endpoints merge); an
-    import that replaced the dataset's rows in some days leaves only rows fetched since, there."""
+    latest fetched payload that has one (revisions win; partial rows from two endpoints merge), the
+    payloads of an endpoint its source ranks higher (ENDPOINT_RANK) before any other; an import that
+    replaced the dataset's rows in some days leaves only rows fetched since, there."""
     ds = DATASETS[dataset]
     frames, origins, problems, replaced, count = [], [], [], [], 0
     for name in sources.sources_for(dataset):
         module = sources.get(name)
         holds = getattr(module, "dataset_for", None)
         covers = getattr(module, "covers", None)
+        rank = getattr(module, "ENDPOINT_RANK", {})
         # A payload of many days (an imported file) lies under its first day: read every one that
         # starts by `end` and ends on or after `start`.
         listing = (archive.list(name, None, end) if covers is not None
@@ -119,17 +121,18 @@ def collect_from_archive(archive: Archive, dataset: str, start: date, end: date)
             if parsed.dataset != dataset or parsed.rows.empty:
                 continue
             frames.append(parsed.rows)
-            origins.append((name, stored.meta.mode, stored.meta.sha256, stored.meta.fetched_at, len(parsed.rows),
-                            stored.path))
+            origins.append((name, stored.meta.mode, stored.meta.sha256, stored.meta.fetched_at,
+                            rank.get(stored.meta.endpoint, 0), len(parsed.rows), stored.path))
     if problems:
         raise IngestError(dataset, problems)
     if not frames:
         return CollectedRows(dataset, empty_rows(dataset), count, {})
     # Lineage for the whole window at once (per payload it cost more than the parsing).
-    lengths = [o[4] for o in origins]
-    source, mode, sha, fetched_at = (np.repeat([o[i] for o in origins], lengths) for i in range(4))
+    lengths = [o[5] for o in origins]
+    source, mode, sha, fetched_at, endpoint_rank = (np.repeat([o[i] for o in origins], lengths) for i in range(5))
     rows = add_lineage(pd.concat(frames, ignore_index=True), ds, source=source, mode=mode, sha256=sha)
     rows["_fetched_at"] = fetched_at
+    rows["_endpoint_rank"] = endpoint_rank
     _refuse_prehistoric_rows(rows, ds, {o[2]: o for o in origins})
     rows = rows.loc[(rows["_partition"] >= start) & (rows["_partition"] <= end)]
     for first, last, at in replaced:
@@ -148,7 +151,7 @@ def _refuse_prehistoric_rows(rows: pd.DataFrame, ds, origins: dict) -> None:
         return
     problems = []
     for sha, group in rows.loc[early].groupby("_payload_sha256", sort=False):
-        source, path = origins[sha][0], origins[sha][5]
+        source, path = origins[sha][0], origins[sha][6]
         problems.append(f"{source}: payload {path} (field {ds.date_column!r}): {len(group)} row(s) dated before "
                         f"{EARLIEST_DATE} (first: {group[ds.date_column].iloc[0]}): a unit mix-up, e.g. seconds "
                         "where milliseconds belong")
@@ -162,7 +165,8 @@ def merge_revisions(rows: pd.DataFrame, dataset: str) -> pd.DataFrame:
         bad = rows.loc[missing_key].iloc[0]
         problem = f"{bad['_source']}: payload {bad['_payload_sha256'][:16]} has a row without its key ({', '.join(ds.key)})"
         raise IngestError(dataset, [problem])
-    rows = rows.sort_values(["_fetched_at", "_payload_sha256"], kind="stable")
+    order = [c for c in ("_endpoint_rank", "_fetched_at", "_payload_sha256") if c in rows]
+    rows = rows.sort_values(order, kind="stable")
     grouped = rows.groupby(list(ds.key), sort=True, as_index=False, dropna=False)
     merged = grouped.last()
     first_seen = [c for c in FIRST_SEEN_COLUMNS.get(dataset, ()) if c in rows]

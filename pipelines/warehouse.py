@@ -15,7 +15,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipelines.datasets import DATASETS, LINEAGE_COLUMNS, Dataset
+from pipelines.datasets import DATASETS, DUCKDB_TYPES, LINEAGE_COLUMNS, Dataset
 from pipelines.query import WarehouseLocked, is_lock_error, read_only
 from pipelines.timeutils import (
     CALENDAR_END,
@@ -125,6 +125,14 @@ class Warehouse:
         con.execute(f"create schema if not exists {RAW_SCHEMA}")
         for ds in DATASETS.values():
             con.execute(ds.ddl(f"{RAW_SCHEMA}.{ds.name}"))
+        # A canonical column added since a table was made (e.g. futures_daily.open_interest_source) is
+        # added to it, null for the rows written before.
+        columns = set(con.execute("select table_name, column_name from information_schema.columns "
+                                  "where table_schema = ?", [RAW_SCHEMA]).fetchall())
+        for ds in DATASETS.values():
+            for col in ds.columns:
+                if (ds.name, col.name) not in columns:
+                    con.execute(f'alter table {RAW_SCHEMA}.{ds.name} add column "{col.name}" {DUCKDB_TYPES[col.kind]}')
         existing = {
             name
             for (name,) in con.execute(
@@ -192,7 +200,7 @@ class Warehouse:
         try:
             con.register("incoming", rows)
             con.execute(f"create or replace temp table incoming_typed as select * from {table} limit 0")
-            con.execute("insert into incoming_typed select * from incoming")
+            con.execute("insert into incoming_typed by name select * from incoming")
             changed = con.execute(
                 f"""select
                       (select count(*) from (select {compare_cols} from {table} where {target}

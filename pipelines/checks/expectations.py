@@ -3,9 +3,10 @@
 
 Every suite holds, from the dataset's definition: each canonical column exists and has its kind's
 type (timestamps naive = UTC, as DuckDB stores them); the key columns are never null and unique
-together; `Dataset.allowed` values and `VENUES`; every number finite; `Column.nonnegative`
-(prices, volumes, open interest) >= 0; the row's date no later than now + 1 day and no earlier
-than 2009-01-03 (catches epoch / ms-vs-s mistakes). Plus a few plausibility rules per dataset (PLAUSIBILITY below).
+together; `Dataset.allowed` values (venues included) and `Dataset.allowed_with` pairs (e.g. the
+option underlyings each venue lists); every number finite; `Column.nonnegative` (prices, volumes,
+open interest) >= 0; the row's date no later than now + 1 day and no earlier than 2009-01-03
+(catches epoch / ms-vs-s mistakes). Plus a few plausibility rules per dataset (PLAUSIBILITY below).
 
 GX is imported lazily (about 6 s) and its ephemeral context is built once per process; a
 validation of one batch takes tens of milliseconds.
@@ -22,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
-from pipelines.datasets import DATASETS, EARLIEST_DATE, LINEAGE_COLUMNS, MODES, VENUES, Dataset
+from pipelines.datasets import DATASETS, EARLIEST_DATE, LINEAGE_COLUMNS, MODES, Dataset
 
 MAX_FAILING_ROWS = 20
 EARLIEST = pd.Timestamp(EARLIEST_DATE)
@@ -157,8 +158,11 @@ def expectation_suite(dataset: str, now: datetime | None = None, columns: list[s
     for name, values in ds.allowed.items():
         if name in present:
             add(gxe.ExpectColumnValuesToBeInSet(column=name, value_set=list(values)))
-    if "venue" in present:
-        add(gxe.ExpectColumnValuesToBeInSet(column="venue", value_set=list(VENUES)))
+    for name, (other, accepted) in ds.allowed_with.items():
+        if {name, other} <= present:
+            add(gxe.ExpectColumnPairValuesToBeInSet(
+                column_A=other, column_B=name, value_pairs_set=[(o, v) for o, vs in accepted.items() for v in vs],
+                ignore_row_if="either_value_is_missing"))
     for a, b in ORDERED_PAIRS.get(dataset, []):
         if {a, b} <= present:
             add(gxe.ExpectColumnPairValuesAToBeGreaterThanB(

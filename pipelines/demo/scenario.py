@@ -565,7 +565,9 @@ def _cme(rs, tdays, td, btc_t, ibit_ret):
         rows["settle"] += list(settle)
         rows["volume"] += list(np.round(total_vol[i] * w))
         rows["open_interest"] += list(np.round(total_oi[i] * w))
-    futures = _frame("futures_daily", {**rows, "venue": "CME", "source": "cme-settlements"})
+    # the demo's CME open interest is served on its settlements pages
+    futures = _frame("futures_daily", {**rows, "venue": "CME", "source": "cme-settlements",
+                                       "open_interest_source": "settlements"})
     return futures, total_oi
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from pipelines.report.banner import Banner
+from pipelines.report.banner import Banner, banner_for
 from pipelines.report.data import BASIS_TENORS, CORRELATION_PEERS, ChartData, Window
 from pipelines.timeutils import trading_days
 
@@ -231,7 +231,28 @@ def negative_bands(strikes: np.ndarray, gex: np.ndarray) -> list[tuple[float, fl
     return sorted(bands, key=lambda b: b[2])
 
 
-def draw_dealer_gamma(ax, data: ChartData, window: Window) -> None:
+VIEW_SHARE = 0.995  # the gamma chart shows the strikes holding this share of |gamma|
+
+
+def strike_view(strikes: np.ndarray, gex: np.ndarray, share: float = VIEW_SHARE) -> tuple[float, float] | None:
+    """The strike range holding `share` of the chain's absolute gamma (the largest lines first), or
+    None when that is every strike: a real chain lists strikes far out (350k on a 69k spot) whose
+    gamma is nil, and they would squeeze the profile into a corner."""
+    weight = np.abs(gex)
+    if weight.sum() <= 0:
+        return None
+    order = np.argsort(-weight, kind="stable")
+    needed = int(np.searchsorted(np.cumsum(weight[order]) / weight.sum(), share)) + 1
+    kept = strikes[order[:needed]]
+    low, high = float(kept.min()), float(kept.max())
+    return None if low <= strikes.min() and high >= strikes.max() else (low, high)
+
+
+SIGN_NOTE = ("sign (S0, equity convention: dealers long calls, short puts): "
+             "+ dealers long gamma, hedging dampens moves; \u2212 dealers short gamma, hedging adds to moves")
+
+
+def draw_dealer_gamma(ax, data: ChartData, window: Window, sign_note: bool = True) -> None:
     df = data.frame.sort_values("strike")
     strikes = df["strike"].to_numpy(dtype=float)
     gex = df["gex_usd_per_1pct"].to_numpy(dtype=float) / 1e6
@@ -243,6 +264,13 @@ def draw_dealer_gamma(ax, data: ChartData, window: Window) -> None:
     ax.set_ylabel("net dealer gamma, US$ million per 1% move")
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
     ax.set_axisbelow(True)
+    view = strike_view(strikes, gex)
+    if view is not None:
+        outside = (strikes < view[0]) | (strikes > view[1])
+        ax.set_xlim((view[0] - 2 * width) / 1e3, (view[1] + 2 * width) / 1e3)
+        ax.text(0.99, 0.98, f"{int(outside.sum())} strikes outside the view hold "
+                f"{np.abs(gex[outside]).sum() / np.abs(gex).sum():.1%} of |gamma|", transform=ax.transAxes,
+                ha="right", va="top", fontsize=8, color="#555555")
     band = data.extra.get("band")
     if band is None:
         bands = negative_bands(strikes, gex)
@@ -254,14 +282,36 @@ def draw_dealer_gamma(ax, data: ChartData, window: Window) -> None:
         ax.annotate(f"negative gamma band\n{low / 1e3:,.0f}k–{high / 1e3:,.0f}k  \u2192", ((low - pad) / 1e3, 0.30),
                     xycoords=("data", "axes fraction"), xytext=(-12, 0), textcoords="offset points", ha="right",
                     va="center", fontsize=9, color=NEG_COLOR, fontweight="bold")
-    ax.text(0.01, 1.015, "sign (S0, equity convention: dealers long calls, short puts): "
-            "+ dealers long gamma, hedging dampens moves; \u2212 dealers short gamma, hedging adds to moves",
-            transform=ax.transAxes, fontsize=8, color="#333333", va="bottom")
+    if sign_note:
+        ax.text(0.01, 1.015, SIGN_NOTE, transform=ax.transAxes, fontsize=8, color="#333333", va="bottom")
     spot = data.extra.get("spot_usd")
     if spot:
         ax.axvline(spot / 1e3, color="#000000", linestyle="--", linewidth=1)
         ax.annotate(f"spot {spot / 1e3:,.1f}k", (spot / 1e3, 0.02), xycoords=("data", "axes fraction"),
                     xytext=(3, 0), textcoords="offset points", fontsize=8)
+
+
+def draw_dealer_gamma_beside(ax, data: ChartData, window: Window) -> None:
+    """Two profiles side by side (this warehouse's, then the other's), each panel titled with its own
+    data mode in its banner colour, so real and simulated never read as one."""
+    left, bottom, width, _ = AXES_RECT
+    gap, height = 0.07, 0.52
+    half = (width - gap) / 2
+    ax.set_position((left, bottom, half, height))
+    panels = (ax, ax.figure.add_axes((left + half + gap, bottom, half, height)))
+    for panel, part, whose in zip(panels, data.extra["panels"], ("this warehouse", data.extra["beside"])):
+        banner = banner_for(part.modes)
+        mode = banner.kind.upper() if banner else "REAL"
+        if part.empty:
+            panel.set_axis_off()
+            panel.text(0.5, 0.5, part.reason or "no data", ha="center", va="center", fontsize=9, wrap=True,
+                       transform=panel.transAxes)
+        else:
+            draw_dealer_gamma(panel, part, window, sign_note=False)
+        venues = f"{part.extra['venues']}, " if part.extra.get("venues") else ""
+        panel.set_title(f"{mode} DATA ({whose}): {venues}{part.as_of or 'no snapshot'}", fontsize=9.5,
+                        fontweight="bold", color=banner.color if banner else "#1c2833")
+    ax.figure.text(0.04, 0.80, SIGN_NOTE, fontsize=8, color="#333333", va="bottom")
 
 
 # -- framing -----------------------------------------------------------------------------------

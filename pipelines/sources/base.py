@@ -78,6 +78,22 @@ def load_jsonrpc(source: str, payload: bytes) -> dict:
     return body
 
 
+DERIBIT_OUT_OF_CREDITS = 10028  # `too_many_requests`: the credit pool is empty for a moment
+
+
+def deribit_out_of_credits(response) -> bool:
+    """A Deribit answer saying it is out of credits (code 10028, with HTTP 400, 429 or even 200):
+    a transient refusal, retried with backoff (the source modules' RETRY_WHEN)."""
+    if b"10028" not in response.content[:4096]:
+        return False
+    try:
+        body = json.loads(response.content)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    error = body.get("error") if isinstance(body, dict) else None
+    return isinstance(error, dict) and error.get("code") == DERIBIT_OUT_OF_CREDITS
+
+
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
 
 

@@ -228,3 +228,65 @@ def test_the_committed_reconciliation_is_what_the_command_writes(imported, tmp_p
     assert "| the event | IBIT closed down about 13.2% on 5 Feb 2026. | IBIT close-to-close -13.16% | **reproduced**" in text
     assert "1.27x the previous record, US$8.07 bn on 2025-11-21 | **differs**" in text
     assert "**SIMULATED" not in text
+
+
+# -- the real Deribit option chain (2026-02-07 18:39:23 UTC) ------------------------------------------
+SNAPSHOT = pd.Timestamp("2026-02-07 18:39:23")
+
+
+def reference_gex_by_strike(real_data_dir) -> pd.Series:
+    """S0 dealer gamma (calls +, puts -) per strike from the CSV alone, Black-76 in numpy:
+    Γ = φ(d1) / (F σ √T), GEX = Γ × OI × multiplier × F² × 0.01, T in years (ACT/365) to expiry."""
+    import numpy as np
+
+    chain = pd.read_csv(real_data_dir / "option_chain_snapshot.csv")
+    snapshot = pd.to_datetime(chain["snapshot_utc"]).dt.tz_localize(None)
+    expiry = pd.to_datetime(chain["expiry_utc"]).dt.tz_localize(None)
+    t = (expiry - snapshot).dt.total_seconds().to_numpy() / (365 * 86400)
+    f, k = chain["underlying_price"].to_numpy(float), chain["strike"].to_numpy(float)
+    sigma, oi = chain["mark_iv"].to_numpy(float), chain["open_interest"].to_numpy(float)
+    priced = (t > 0) & (sigma > 0) & np.isfinite(oi) & (f > 0) & (k > 0)
+    d1 = (np.log(f / k) + sigma**2 * t / 2) / (sigma * np.sqrt(t))
+    gamma = np.exp(-d1**2 / 2) / np.sqrt(2 * np.pi) / (f * sigma * np.sqrt(t))
+    gex = gamma * oi * chain["multiplier"].to_numpy(float) * f**2 * 0.01
+    signed = np.where(chain["put_call"] == "C", gex, -gex)
+    return pd.Series(signed[priced], index=k[priced]).groupby(level=0).sum()
+
+
+def test_the_real_option_chain_is_imported_as_one_deribit_snapshot(imported, real_data_dir):
+    with imported[0].reader() as con:
+        rows = con.execute("select snapshot_utc, venue, underlying, _mode, _is_trading_day, count(*) "
+                           "from raw.option_chain_snapshot group by all").fetchall()
+    lines = len(pd.read_csv(real_data_dir / "option_chain_snapshot.csv"))
+    assert rows == [(SNAPSHOT.to_pydatetime(), "Deribit", "BTC", "real", False, lines)]  # a Saturday
+
+
+def test_real_dealer_gamma_by_strike_matches_an_independent_black76(imported, real_data_dir):
+    with imported[0].reader() as con:
+        mart = con.execute("select strike_btc_usd, sum(gex_usd_per_1pct) from marts.fct_dealer_gamma "
+                           "where snapshot_utc = ? group by 1 order by 1", [SNAPSHOT]).df()
+        summary = con.execute("select * from marts.fct_dealer_gamma_summary").df()
+    reference = reference_gex_by_strike(real_data_dir)
+    got = pd.Series(mart.iloc[:, 1].to_numpy(), index=mart.iloc[:, 0].to_numpy())
+    pd.testing.assert_series_equal(got, reference, check_names=False, check_index_type=False, rtol=1e-9)
+    [row] = summary.to_dict("records")
+    assert row["data_mode"] == "real" and row["venues"] == "Deribit"
+    assert row["total_gex_usd_per_1pct"] == pytest.approx(reference.sum(), rel=1e-9)
+    assert row["reference_price_btc_usd"] == pytest.approx(69_400, abs=600)  # spot ~69.4k (README)
+    low, high = row["neg_gamma_band_low_strike"], row["neg_gamma_band_high_strike"]
+    assert low <= reference.idxmin() <= high and (reference.loc[low:high] < 0).all()
+
+
+def test_the_report_draws_the_real_gamma_profile_beside_the_simulated_one(imported, tmp_path):
+    from pipelines.report.render import build_report
+    from tests.unit.report.marts import all_marts, write_marts
+
+    simulated = write_marts(tmp_path / "demo.duckdb", all_marts("simulated"))
+    report = build_report(imported[0].path, out_dir=tmp_path / "reports", around=date(2026, 2, 5), beside=simulated)
+    assert report.banner is None  # the page is real data
+    gamma = next(c for c in report.charts if c.spec.slug == "dealer_gamma_by_strike")
+    assert gamma.has_data and gamma.banner is None and gamma.data.as_of == "2026-02-07 13:39 ET"
+    beside = next(c for c in report.charts if c.spec.slug == "dealer_gamma_beside")
+    real_panel, simulated_panel = beside.data.extra["panels"]
+    assert set(real_panel.modes) == {"real"} and set(simulated_panel.modes) == {"simulated"}
+    assert beside.banner.kind == "mixed" and beside.path.is_file()

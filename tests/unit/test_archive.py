@@ -86,3 +86,20 @@ def test_forgetting_an_import_restores_the_meta_or_removes_the_file(tmp_path):
     assert listed.meta.fetched_at == "2026-03-01T10:00:00.000000Z"
     archive.forget_import(listed, "r1")
     assert archive.list("canonical-csv") == [] and not listed.path.exists()
+
+
+def test_failed_fetch_responses_are_kept_apart_and_old_metas_still_load(tmp_path):
+    archive = Archive(tmp_path)
+    good = archive.write(b'{"result": []}', meta(), "json")
+    failed = archive.write(b'{"result": []}', meta(fetch_ok=False, fetch_error="boom", http_status=200), "json")
+    assert failed.path != good.path and failed.path.name.endswith(".failed.json")  # same bytes, two files
+    assert [p.path for p in archive.list("farside")] == [good.path]
+    assert {p.path for p in archive.list("farside", include_failed=True)} == {good.path, failed.path}
+    assert failed.failed_fetch and not good.failed_fetch
+    assert archive.list("farside", include_failed=True)[0].meta.http_status in (None, 200)
+    # a meta written before these fields existed
+    sidecar = good.path.with_name(good.path.name + ".meta.json")
+    old = {k: v for k, v in json.loads(sidecar.read_text()).items() if k not in ("fetch_ok", "fetch_error", "http_status")}
+    sidecar.write_text(json.dumps(old))
+    reloaded = next(p for p in archive.list("farside", include_failed=True) if p.path == good.path)
+    assert reloaded.meta.fetch_ok and reloaded.meta.fetch_error == "" and reloaded.meta.http_status is None

@@ -149,3 +149,51 @@ def test_the_archive_reads_a_file_without_the_fund_check():
     data = b"trade_date,ticker,flow_usd,source\n2026-02-05,NEWX,1.0,farside\n"
     assert check_csv(data, "etf_flows.csv", DATASETS["etf_flows"])[1] == []
     assert check_csv(data, "etf_flows.csv", DATASETS["etf_flows"], funds=())[1]
+
+
+CHAIN_HEADER = ("snapshot_utc,venue,instrument,underlying,expiry_utc,strike,put_call,open_interest,multiplier,"
+                "mark_iv,underlying_price,source\n")
+
+
+def chain_line(venue="Deribit", underlying="BTC", instrument="BTC-27MAR26-70000-P", put_call="P") -> str:
+    return (f"2026-02-07T18:39:23Z,{venue},{instrument},{underlying},2026-03-27T08:00:00Z,70000,{put_call},"
+            "12.5,1,0.55,69400,deribit\n")
+
+
+def test_values_outside_a_closed_set_are_refused_with_the_accepted_values(tmp_path):
+    write(tmp_path, "option_chain_snapshot.csv", CHAIN_HEADER + chain_line()
+          + chain_line(underlying="BTC-USD", instrument="a")  # line 3: the spot symbol, not an underlying
+          + chain_line(underlying="IBIT", instrument="b")  # line 4: Deribit lists no IBIT options
+          + chain_line(venue="Binance", instrument="c")  # line 5: not a venue of option chains
+          + chain_line(put_call="p", instrument="d"))  # line 6
+    assert sorted(problems_of(tmp_path)) == [
+        "option_chain_snapshot.csv: line 3: column 'underlying': not one of BTC, IBIT ('BTC-USD')",
+        "option_chain_snapshot.csv: line 4: column 'underlying': not one of BTC for venue Deribit ('IBIT')",
+        "option_chain_snapshot.csv: line 5: column 'venue': not one of Deribit, CME, OCC ('Binance')",
+        "option_chain_snapshot.csv: line 6: column 'put_call': not one of P, C ('p')",
+    ]
+
+
+@pytest.mark.parametrize("name, text, problem", [
+    ("vol_index_daily.csv", "trade_date,index_name,close,source\n2026-02-05,DVOL,90,d\n",
+     "line 2: column 'index_name': not one of DVOL-BTC, DVOL-ETH ('DVOL')"),
+    ("cot_positions.csv", "report_date,market_code,category,source\n2026-02-03,43602,dealer,c\n",
+     "line 2: column 'market_code': not one of 133741, 133742 ('43602')"),
+    ("funding_rates.csv", "ts_utc,venue,symbol,funding_rate,source\n2026-02-05T16:00:00Z,binance,BTCUSDT,0.0001,b\n",
+     "line 2: column 'venue': not one of CME, Binance, Deribit, OCC, Coinbase ('binance')"),
+])
+def test_each_closed_column_is_checked_on_import(tmp_path, name, text, problem):
+    write(tmp_path, name, text)
+    assert problems_of(tmp_path) == [f"{name}: {problem}"]
+
+
+def test_btcflows_import_of_an_out_of_contract_value_exits_1_naming_it(tmp_path, capsys):
+    from pipelines.cli import main
+
+    write(tmp_path, "option_chain_snapshot.csv", CHAIN_HEADER + chain_line(underlying="BTC-USD"))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["import", str(tmp_path)])
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert "option_chain_snapshot.csv: line 2: column 'underlying': not one of BTC, IBIT ('BTC-USD')" in err
+    assert "nothing was written" in err

@@ -124,3 +124,24 @@ def test_reference_tables_carry_closes_and_final_settlements(tmp_path):
     assert early[1][:2] == (None, False)  # Thanksgiving: closed
     assert early[2][:2] == (datetime(2025, 11, 28, 18), True)
     assert settlements == {"BTCG26": datetime(2026, 2, 27, 16), "BTCJ26": datetime(2026, 4, 24, 15)}  # GMT, BST
+
+
+def test_a_canonical_column_added_later_is_added_to_an_existing_raw_table(tmp_path):
+    """A warehouse made before futures_daily.open_interest_source existed takes new writes, by name."""
+    ds = DATASETS["futures_daily"]
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema raw")
+        con.execute(ds.ddl("raw.futures_daily").replace(',\n  "open_interest_source" VARCHAR', ""))
+        assert "open_interest_source" not in {c for (c,) in con.execute(
+            "select column_name from information_schema.columns where table_name = 'futures_daily'").fetchall()}
+    rows = pd.DataFrame({"trade_date": [date(2026, 2, 5)], "venue": ["CME"], "contract": ["BTCG26"],
+                         "expiry_date": [date(2026, 2, 27)], "settle": [64130.0], "volume": [21345.0],
+                         "open_interest": [10212.0], "source": ["cme-settlements"], "open_interest_source": ["volume_oi"]})
+    wh = Warehouse(path)
+    with wh.writer() as con:
+        wh.write_window(con, "futures_daily", add_lineage(rows, ds, "cme-settlements", "live", "s"),
+                        date(2026, 2, 5), date(2026, 2, 5))
+    with wh.reader() as con:
+        got = con.execute("select contract, open_interest, open_interest_source from raw.futures_daily").fetchall()
+    assert got == [("BTCG26", 10212.0, "volume_oi")]

@@ -38,7 +38,8 @@ def clean_frames() -> dict[str, pd.DataFrame]:
         "hourly_bars": hourly([(TS("2026-02-05 20:00"), "BTC-USD", 1.0, 2.0, 0.5, 1.5, 10.0, "coinbase")]),
         "futures_daily": pd.DataFrame({"trade_date": [D("2026-02-05")], "venue": ["CME"], "contract": ["BTCG26"],
                                        "expiry_date": [D("2026-02-27")], "settle": [64000.0], "volume": [1e4],
-                                       "open_interest": [2.2e4], "source": ["cme-settlements"]}),
+                                       "open_interest": [2.2e4], "source": ["cme-settlements"],
+                                       "open_interest_source": ["volume_oi"]}),
         "perp_open_interest": pd.DataFrame({"ts_utc": [TS("2026-02-05 20:00")], "venue": ["Binance"],
                                             "symbol": ["BTCUSDT"], "open_interest_base": [9e4],
                                             "open_interest_usd": [6e9], "source": ["binance-oi"]}),
@@ -121,6 +122,17 @@ CASES = [
      {"symbol": "BTC-USD"}),
     ("daily_bars", {"volume": (1, float("inf"))}, "expect_column_values_to_be_between", "volume",
      {"symbol": "IBIT"}),
+    # closed sets: the spot symbol where the chain's underlying belongs, an underlying its venue does not list
+    ("option_chain_snapshot", {"underlying": (0, "BTC-USD")}, "expect_column_values_to_be_in_set", "underlying",
+     {"underlying": "BTC-USD"}),
+    ("option_chain_snapshot", {"underlying": (0, "IBIT")}, "expect_column_pair_values_to_be_in_set",
+     "venue, underlying", {"instrument": "BTC-27FEB26-64000-P"}),
+    ("vol_index_daily", {"index_name": (0, "dvol")}, "expect_column_values_to_be_in_set", "index_name",
+     {"index_name": "dvol"}),
+    ("cot_positions", {"market_code": (0, "043602")}, "expect_column_values_to_be_in_set", "market_code",
+     {"market_code": "043602"}),
+    ("futures_daily", {"open_interest_source": (0, "quotes")}, "expect_column_values_to_be_in_set",
+     "open_interest_source", {"contract": "BTCG26"}),
 ]
 
 
