@@ -241,6 +241,43 @@ DATASETS: dict[str, Dataset] = {
                 "category": ("dealer", "asset_manager", "leveraged_funds", "other", "nonreportable")
             },
         ),
+        Dataset(
+            "structured_notes",
+            (
+                C("filing_date", "date"),
+                C("accession", "text"),
+                C("issuer", "text"),
+                C("issuer_cik", "text", required=False),
+                C("document_url", "text", required=False),
+                C("document_status", "text"),
+                C("product_name", "text", required=False),
+                C("cusip", "text", required=False),
+                C("isin", "text", required=False),
+                C("underlying", "text"),
+                C("pricing_date", "date", required=False),
+                C("maturity_date", "date", required=False),
+                C("initial_level_usd", "float", required=False, unit="USD per share of the underlying",
+                  nonnegative=True),
+                C("aggregate_principal_usd", "float", required=False, unit="USD", nonnegative=True),
+                C("barrier_kind", "text"),
+                C("barrier_seq", "int", unit="1, or 1..n along an autocall schedule"),
+                C("barrier_observation", "text"),
+                C("observation_date", "date", required=False),
+                C("barrier_level_usd", "float", required=False, unit="USD per share, as the filing states it",
+                  nonnegative=True),
+                C("barrier_fraction_of_initial", "float", required=False, unit="decimal, 0.70 = 70% of the initial level",
+                  nonnegative=True),
+                C("source", "text"),
+            ),
+            key=("accession", "barrier_kind", "barrier_seq"),
+            date_column="filing_date",
+            description="Barriers of structured notes linked to IBIT, one row per filing (424B2) and barrier, as filed.",
+            allowed={
+                "document_status": ("preliminary", "final"),
+                "barrier_kind": ("knock_in", "buffer", "coupon", "autocall"),
+                "barrier_observation": ("maturity", "daily", "review_dates"),
+            },
+        ),
     ]
 }
 

@@ -133,6 +133,8 @@ def read_checked(path: Path, ds: Dataset) -> tuple[pd.DataFrame, list[str]]:
         elif col.kind in ("float", "int"):
             num = pd.to_numeric(text.where(~empty), errors="coerce")
             where(~empty & num.isna(), "not a number")
+            if col.kind == "int":
+                where(num.notna() & (num != num.round()), "not a whole number")
             if col.nonnegative:
                 where(num < 0, "negative value not allowed")
             out[col.name] = num.astype("float64")

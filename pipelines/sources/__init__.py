@@ -33,6 +33,7 @@ SOURCE_MODULES: dict[str, str] = {
     "deribit-dvol": "deribit_dvol",
     "occ-volume": "occ_volume",
     "cftc-tff": "cftc_tff",
+    "sec-edgar": "sec_edgar",
 }
 
 
