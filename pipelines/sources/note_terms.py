@@ -32,6 +32,7 @@ from html.parser import HTMLParser
 
 UNDERLYING = "IBIT"
 MAX_LABEL_CHARS = 90
+MIN_AGGREGATE_USD = 10_000  # a smaller amount alone in a cell is a price per note ($1,000, $10)
 LEVEL_TOLERANCE = 0.005  # a dollar level and its percentage may differ by rounding, not more
 
 
@@ -72,7 +73,8 @@ LABELS: dict[str, str] = {
     **_labels("isin", "isin", "isin no.", "isin number"),
     **_labels("autocall_dates", "autocall review dates", "call review dates", "autocall observation dates",
               "call observation dates", "redemption determination dates", "call valuation dates",
-              "autocall dates", "call dates", "early redemption determination dates", "call determination dates"),
+              "autocall dates", "call dates", "early redemption determination dates", "call determination dates",
+              "potential autocall dates"),
     **_labels("review_dates", "review dates", "observation dates", "calculation days"),
     # a call rule in words ("... greater than or equal to the Initial Value, the notes will be automatically called")
     **_labels("autocall_rule", "automatic call", "automatic early redemption", "early redemption", "automatic redemption",
@@ -399,16 +401,29 @@ def _autocall_table(tables: list[list[list[str]]]) -> list[tuple[date, float | N
     return []
 
 
-def _cover_principal(lines: list[str]) -> tuple[bool, float | None]:
-    """(found, amount) from a cover line holding only an amount ("$1,704,000"; "$[●]" or "$" = blank)."""
-    for line in lines[:60]:
-        text = line.strip()
-        m = _COVER_AMOUNT.match(text)
-        if m:
-            return True, float(m.group(1).replace(",", "") + (m.group(2) or ""))
-        if _COVER_BLANK.match(text):
-            return True, None
-    return False, None
+def _cover_principal(blocks: list[list[str]]) -> float | None:
+    """The amount on the cover: a paragraph or table cell holding only an amount ("$1,704,000"); "$[●]" or
+    a bare "$" (a preliminary supplement) is a blank."""
+    for cells in blocks[:60]:
+        for cell in cells:
+            text = cell.strip()
+            m = _COVER_AMOUNT.match(text)
+            if m and float(m.group(1).replace(",", "")) >= MIN_AGGREGATE_USD:
+                return float(m.group(1).replace(",", "") + (m.group(2) or ""))
+            if _COVER_BLANK.match(text):
+                return None
+    return None
+
+
+def _product_name(lines: list[str]) -> str | None:
+    """The title: a line naming notes/securities linked to (based on) the iShares Bitcoin Trust, or two
+    lines when the title breaks before "Linked to" / "Based on"."""
+    for i, line in enumerate(lines):
+        following = lines[i + 1] if i + 1 < len(lines) else ""
+        for candidate in (line, f"{line} {following}" if re.match(r"(linked to|based on)\b", following, re.I) else ""):
+            if candidate and _TITLE.search(candidate) and _IBIT_NAME.search(candidate):
+                return candidate[:200]
+    return None
 
 
 def _identifiers(terms) -> tuple[str | None, str | None]:
@@ -444,7 +459,8 @@ def parse_terms(payload: bytes, fallback_issuer: str | None = None) -> NoteTerms
         if not re.search(r"bitcoin\s+trust", value, re.IGNORECASE):
             raise NotAnIbitNote(f"its {label!r} is {value[:80]!r}, not the iShares Bitcoin Trust")
     elif not _IBIT_NAME.search(head):
-        raise TermsError("no underlying: neither a Fund/Underlying term nor 'iShares Bitcoin Trust' in the title",
+        raise TermsError(f"not a pricing supplement on the iShares Bitcoin Trust: no Fund/Underlying term and no "
+                         f"'iShares Bitcoin Trust' in its first lines (it begins {doc.lines[0][:80]!r})",
                          field="Underlying")
 
     issuer = None
@@ -473,9 +489,9 @@ def parse_terms(payload: bytes, fallback_issuer: str | None = None) -> NoteTerms
     if "principal" in terms:
         principal = None if re.search(r"\$\s*\[", terms["principal"][1]) else money(terms["principal"][1])
     else:
-        principal = _cover_principal(doc.lines)[1]
+        principal = _cover_principal(doc.blocks)
     cusip, isin = _identifiers(terms)
-    product = next((line[:200] for line in doc.lines[:80] if _TITLE.search(line) and _IBIT_NAME.search(line)), None)
+    product = _product_name(doc.lines[:80])
 
     if "autocall" not in barrier_terms and "autocall_rule" in terms:
         label, value = terms["autocall_rule"]
