@@ -350,6 +350,5 @@ def load_note_barriers(con, window: Window) -> ChartData:
         bands[col] = pd.to_datetime(bands[col])
     extra = {"barriers": bands, "largest_principal_usd": float(bands["aggregate_principal_usd"].max())
              if bands["aggregate_principal_usd"].notna().any() else None}
-    notes = [f"{bands['note_id'].nunique()} note(s) with a principal barrier outstanding in the window; "
-             "a barrier without a principal (preliminary supplement) is drawn thin"]
+    notes = [f"{bands['note_id'].nunique()} note(s) with a principal barrier outstanding in the window"]
     return ChartData(closes, _modes(closes) + _modes(bands), _as_of(closes), notes=notes, extra=extra)

@@ -110,6 +110,7 @@ _DATE = re.compile(
     r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?\s+(\d{1,2}),?\s+(\d{4})\b|\b(\d{1,2})/(\d{1,2})/(\d{4})\b",
     re.IGNORECASE)
 _MONEY = re.compile(r"\$\s*(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?")
+_MONEY_BLANK = re.compile(r"\$\s*\[")
 _PERCENT = re.compile(r"(\d{1,3}(?:\.\d+)?)\s*%")
 _RANGE = re.compile(r"\d\s*%?\s*(?:–|—|-|to)\s*\d{1,3}(?:\.\d+)?\s*%")
 _COVER_AMOUNT = re.compile(r"^(?:US)?\$\s*(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?$")
@@ -274,15 +275,16 @@ def first_date(text: str) -> date | None:
 
 
 def money(text: str) -> float | None:
-    """The first dollar figure in `text`, None when there is none or it is a blank ("$[●]")."""
-    m = _MONEY.search(text)
-    if not m:
+    """The first dollar figure in `text`; None when there is none, or when the first is a blank ("$[●]":
+    a later figure would be another term's)."""
+    m, blank = _MONEY.search(text), _MONEY_BLANK.search(text)
+    if not m or (blank and blank.start() < m.start()):
         return None
     return float(m.group(1).replace(",", "") + (m.group(2) or ""))
 
 
 def percent(text: str) -> float | None:
-    """The one percentage in `text` as a decimal (70.00% -> 0.7); None when none, or a range."""
+    """The first percentage in `text` as a decimal (70.00% -> 0.7); None when there is none, or a range."""
     if _RANGE.search(text):
         return None
     m = _PERCENT.search(text)
@@ -368,8 +370,7 @@ def _level(label: str, value: str) -> tuple[float | None, float | None]:
     if DECLINE_LABEL.search(norm_label(label)):
         fall = percent(value)
         return None, (round(1 - fall, 10) if fall is not None else None)
-    usd = None if re.search(r"\$\s*\[", value) else money(value)
-    return usd, percent(value)
+    return money(value), percent(value)
 
 
 def _observed_daily(sentences: list[str], label: str, kind: str) -> bool:
@@ -420,7 +421,7 @@ def _product_name(lines: list[str]) -> str | None:
     lines when the title breaks before "Linked to" / "Based on"."""
     for i, line in enumerate(lines):
         following = lines[i + 1] if i + 1 < len(lines) else ""
-        for candidate in (line, f"{line} {following}" if re.match(r"(linked to|based on)\b", following, re.I) else ""):
+        for candidate in (line, f"{line} {following}" if re.match(r"(linked to|based on)\b", following, re.IGNORECASE) else ""):
             if candidate and _TITLE.search(candidate) and _IBIT_NAME.search(candidate):
                 return candidate[:200]
     return None
@@ -485,9 +486,9 @@ def parse_terms(payload: bytes, fallback_issuer: str | None = None) -> NoteTerms
     initial = None
     if "initial_level" in terms:
         label, value = terms["initial_level"]
-        initial = None if re.search(r"\$\s*\[", value) else money(value)
+        initial = money(value)
     if "principal" in terms:
-        principal = None if re.search(r"\$\s*\[", terms["principal"][1]) else money(terms["principal"][1])
+        principal = money(terms["principal"][1])
     else:
         principal = _cover_principal(doc.blocks)
     cusip, isin = _identifiers(terms)

@@ -15,7 +15,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines.demo.scenario import DEFAULT_CRASH_DAY, DEFAULT_END, DEFAULT_SEED, DEFAULT_START, build_scenario
+from pipelines.demo.scenario import (
+    DEFAULT_CRASH_DAY,
+    DEFAULT_END,
+    DEFAULT_SEED,
+    DEFAULT_START,
+    build_scenario,
+)
 from tests.integration.conftest import build_raw_warehouse, run_dbt
 
 pytestmark = pytest.mark.integration
@@ -28,9 +34,7 @@ DEMO_DATASETS = ("daily_bars", "etf_fund_daily", "structured_notes")
 CLOSES = {"2025-02-28": 48.0, "2025-03-03": 50.0, "2025-03-04": 52.0, "2025-03-05": 49.0, "2025-03-06": 40.0,
           "2025-03-07": 37.0, "2025-03-10": 34.0, "2025-03-11": 36.0, "2025-03-12": 51.0, "2025-03-13": 45.0,
           "2025-03-14": 33.0}
-NOTE_COLUMNS = ("filing_date accession issuer cusip document_status pricing_date maturity_date initial_level_usd "
-                "aggregate_principal_usd barrier_kind barrier_seq barrier_observation observation_date "
-                "barrier_level_usd barrier_fraction_of_initial").split()
+NOTE_COLUMNS = ["filing_date", "accession", "issuer", "cusip", "document_status", "pricing_date", "maturity_date", "initial_level_usd", "aggregate_principal_usd", "barrier_kind", "barrier_seq", "barrier_observation", "observation_date", "barrier_level_usd", "barrier_fraction_of_initial"]
 
 
 def _filing(filed, accession, issuer, cusip, status, pricing, maturity, initial, principal, barriers):

@@ -33,6 +33,31 @@ from pipelines.timeutils import is_trading_day
 
 PLAN_BY_PRODUCT = {(p.issuer, p.product): p for p in PLANS}
 ISSUER_BY_NAME = {i.name: i for i in ISSUERS.values()}
+JPM_ISSUER = "JPMorgan Chase Financial Company LLC, an indirect, wholly owned finance subsidiary of JPMorgan Chase &amp; Co."
+JPM_INTEREST = (
+    "If the notes have not been automatically called and the closing price of one share of the Fund on any Interest "
+    "Review Date is greater than or equal to the Interest Barrier, you will receive on the applicable Interest Payment "
+    "Date for each $1,000 principal amount note a Contingent Interest Payment equal to $11.875 (equivalent to a "
+    "Contingent Interest Rate of 14.25% per annum).")
+JPM_AUTOMATIC_CALL = (
+    "If the closing price of one share of the Fund on any Autocall Review Date is greater than or equal to the Initial "
+    "Value, the notes will be automatically called for a cash payment, for each $1,000 principal amount note, equal to "
+    "(a) $1,000 plus (b) the Contingent Interest Payment applicable to that Autocall Review Date.")
+JPM_ACCIN_AT_MATURITY = (
+    "If the notes have not been automatically called and the Final Value is greater than or equal to the Trigger Value, "
+    "you will receive a cash payment, for each $1,000 principal amount note, equal to $1,000 plus the Contingent Interest "
+    "Payment applicable to the final Review Date. If the Final Value is less than the Trigger Value, you will lose more "
+    "than {loss} of your principal amount.")
+JPM_DIGITAL_AT_MATURITY = (
+    "If the Final Share Price is greater than or equal to the Strike Share Price or is less than the Strike Share Price "
+    "by up to the Contingent Buffer Amount, you will receive the principal amount plus the Contingent Digital Return. "
+    "Otherwise you will lose 1% of the principal amount for every 1% that the Final Share Price is less than the Strike "
+    "Share Price.")
+JPM_CALL_PREMIUM = ("With respect to each Review Date, at least 2.35% times the number of months elapsed since the "
+                    "Pricing Date (to be provided in the pricing supplement)")
+MS_EARLY_REDEMPTION = (
+    "If, on any redemption determination date, the determination closing price is greater than or equal to the call "
+    "threshold level, the securities will be automatically redeemed for the early redemption payment.")
 FILE_NUMBERS = {"jpm": "333-270004-01", "ms": "333-275587-01", "gs": "333-284538-01"}
 
 
@@ -108,29 +133,19 @@ def _jpm(note: _Note, filed: date) -> str:
     initial = note.value("initial_level_usd")
     on_or_about = "" if final else "On or about "
     level_of = "the Initial Value"
-    terms = [("Issuer", "JPMorgan Chase Financial Company LLC, an indirect, wholly owned finance subsidiary of "
-                        "JPMorgan Chase &amp; Co."),
+    terms = [("Issuer", JPM_ISSUER),
              ("Guarantor", "JPMorgan Chase &amp; Co."),
              ("Fund", "The iShares® Bitcoin Trust ETF (Bloomberg ticker: IBIT)")]
     if plan.layout == "jpm_accin":
         terms += [
-            ("Contingent Interest Payments", "If the notes have not been automatically called and the closing price of "
-             "one share of the Fund on any Interest Review Date is greater than or equal to the Interest Barrier, you "
-             "will receive on the applicable Interest Payment Date for each $1,000 principal amount note a Contingent "
-             "Interest Payment equal to $11.875 (equivalent to a Contingent Interest Rate of 14.25% per annum)."),
+            ("Contingent Interest Payments", JPM_INTEREST),
             ("Interest Barrier / Trigger Value", note.level_text(note.principal, level_of)),
             ("Pricing Date", on_or_about + _date(pricing)),
             ("Autocall Review Dates*", _dates(note.calls["observation_date"])),
             ("Maturity Date*", on_or_about + _date(maturity)),
-            ("Automatic Call", "If the closing price of one share of the Fund on any Autocall Review Date is greater "
-             "than or equal to the Initial Value, the notes will be automatically called for a cash payment, for each "
-             "$1,000 principal amount note, equal to (a) $1,000 plus (b) the Contingent Interest Payment applicable to "
-             "that Autocall Review Date."),
-            ("Payment at Maturity", "If the notes have not been automatically called and the Final Value is greater "
-             "than or equal to the Trigger Value, you will receive a cash payment, for each $1,000 principal amount "
-             "note, equal to $1,000 plus the Contingent Interest Payment applicable to the final Review Date. If the "
-             "Final Value is less than the Trigger Value, you will lose more than "
-             f"{_pct(1 - float(note.principal['barrier_fraction_of_initial']))} of your principal amount."),
+            ("Automatic Call", JPM_AUTOMATIC_CALL),
+            ("Payment at Maturity", JPM_ACCIN_AT_MATURITY.format(
+                loss=_pct(1 - float(note.principal["barrier_fraction_of_initial"])))),
             ("Final Review Date*", _date(note.principal["observation_date"])),
         ]
     elif plan.layout == "jpm_digital":
@@ -142,15 +157,11 @@ def _jpm(note: _Note, filed: date) -> str:
             ("Contingent Buffer Amount", _pct(buffer_amount)),
             ("Observation Date*", _date(note.principal["observation_date"])),
             ("Maturity Date*", on_or_about + _date(maturity)),
-            ("Payment at Maturity", "If the Final Share Price is greater than or equal to the Strike Share Price or is "
-             "less than the Strike Share Price by up to the Contingent Buffer Amount, you will receive the principal "
-             "amount plus the Contingent Digital Return. Otherwise you will lose 1% of the principal amount for every "
-             "1% that the Final Share Price is less than the Strike Share Price."),
+            ("Payment at Maturity", JPM_DIGITAL_AT_MATURITY),
         ]
     else:  # jpm_review
         terms += [
-            ("Call Premium Amount", "With respect to each Review Date, at least 2.35% times the number of months "
-             "elapsed since the Pricing Date (to be provided in the pricing supplement)"),
+            ("Call Premium Amount", JPM_CALL_PREMIUM),
             ("Call Value", f"{_pct(float(note.calls.iloc[0]['barrier_fraction_of_initial']))} of the Initial Value"),
             ("Barrier Amount", _pct(1 - float(note.principal["barrier_fraction_of_initial"]))),
             ("Pricing Date", on_or_about + _date(pricing)),
@@ -207,14 +218,11 @@ def _ms(note: _Note, filed: date) -> str:
         ("Issue price:", "$1,000 per security"),
         ("Pricing date:", expected + _date(note.value("pricing_date"))),
         ("Maturity date:", expected + _date(note.value("maturity_date"))),
-        ("Initial share price:", (f"{_usd(initial, 2)}, which is the closing price of one underlying share on the "
-                                  "pricing date") if final else
-         "The closing price of one underlying share on the pricing date"),
+        ("Initial share price:", f"{_usd(initial, 2)}, which is the closing price of one underlying share on the pricing date"
+         if final else "The closing price of one underlying share on the pricing date"),
         ("Downside threshold level:", note.level_text(note.principal, "the initial share price", 0)),
         ("Final determination date:", _date(note.principal["observation_date"])),
-        ("Early redemption:", "If, on any redemption determination date, the determination closing price is greater "
-                              "than or equal to the call threshold level, the securities will be automatically "
-                              "redeemed for the early redemption payment."),
+        ("Early redemption:", MS_EARLY_REDEMPTION),
         ("Redemption determination dates:", "See “Early redemption schedule” below"),
         ("CUSIP / ISIN:", f"{note.value('cusip')} / {note.value('isin')}"),
         ("Listing:", "The securities will not be listed on any securities exchange."),
@@ -271,9 +279,9 @@ def _gs(note: _Note, filed: date) -> str:
     if note.coupon is not None:
         rows.append(("Coupon trigger level:", note.level_text(note.coupon, "the initial underlier level")))
     if len(note.calls):
+        call_level = _pct(float(note.calls.iloc[0]["barrier_fraction_of_initial"]))
         rows += [("Call observation dates:", _dates(note.calls["observation_date"])),
-                 ("Call level:", f"{_pct(float(note.calls.iloc[0]['barrier_fraction_of_initial']))} of the initial "
-                                 "underlier level")]
+                 ("Call level:", f"{call_level} of the initial underlier level")]
     rows += [("CUSIP no.:", note.value("cusip") if final else f"{note.issuer.cusip_prefix}[●]"),
              ("ISIN no.:", note.value("isin") if final else f"US{note.issuer.cusip_prefix}[●]")]
     table = "\n".join(f"<tr><td>{a}</td><td>{b}</td></tr>" for a, b in rows)

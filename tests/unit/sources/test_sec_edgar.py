@@ -164,19 +164,43 @@ def test_citi_knock_in_observed_on_any_trading_day_is_daily():
 
 # -- what is refused, what is left out --------------------------------------------------------------
 
-@pytest.mark.parametrize("name, field, words", [
-    ("malformed_final_initial_value_left_blank.htm", "Initial Value", "final pricing supplement without Initial Value"),
-    ("malformed_level_disagrees_with_its_percentage.htm", "Trigger Value", "$40.3990 is not 70.00% of the initial value"),
-    ("malformed_cusip_check_digit.htm", "CUSIP", "CUSIP 48136HBQ3 has a wrong check digit"),
-    ("malformed_maturity_before_pricing.htm", "Maturity Date", "is not after the pricing date"),
-    ("malformed_no_barrier_terms.htm", "Trigger Value", "no barrier terms"),
-    ("sec_undeclared_automated_tool_page.htm", "Underlying", "Request Rate Threshold Exceeded"),
+# Each malformed filing is the JPMorgan final supplement with one thing broken.
+BROKEN = {
+    "initial value left blank in a final": ("which was $50.57", "which was $[&#9679;]"),
+    "level disagrees with its percentage": ("$35.399, which is 70.00%", "$40.399, which is 70.00%"),
+    "wrong CUSIP check digit": ("<b>CUSIP:</b> 48136HBQ0", "<b>CUSIP:</b> 48136HBQ3"),
+    "maturity before pricing": ("<b>Maturity Date*:</b> November&nbsp;29, 2028", "<b>Maturity Date*:</b> November&nbsp;29, 2024"),
+    "no barrier terms": ("<b>Interest Barrier / Trigger Value:</b>", "<b>Interest Rate Cap:</b>"),
+}
+
+
+def broken(what: str) -> bytes:
+    text = (FIXTURES / "jpm_accin_final_interest_barrier_trigger_value.htm").read_text()
+    old, new = BROKEN[what]
+    assert old in text
+    if what == "no barrier terms":  # and no call rule either
+        text = text.replace("<b>Automatic Call:</b>", "<b>Call Feature:</b>")
+    return text.replace(old, new).encode()
+
+
+@pytest.mark.parametrize("what, field, words", [
+    ("initial value left blank in a final", "Initial Value", "final pricing supplement without Initial Value"),
+    ("level disagrees with its percentage", "Trigger Value", "$40.3990 is not 70.00% of the initial value"),
+    ("wrong CUSIP check digit", "CUSIP", "CUSIP 48136HBQ3 has a wrong check digit"),
+    ("maturity before pricing", "Maturity Date", "is not after the pricing date"),
+    ("no barrier terms", "Trigger Value", "no barrier terms"),
 ])
-def test_malformed_filings_name_the_accession_the_term_and_what_is_wrong(name, field, words):
+def test_malformed_filings_name_the_accession_the_term_and_what_is_wrong(what, field, words):
     with pytest.raises(ParseError) as err:
-        rows_of(name)
+        sec_edgar.parse(broken(what), meta())
     assert err.value.source == "sec-edgar" and err.value.field == field
     assert words in err.value.what and "accession 0001213900-25-113870" in err.value.what
+
+
+def test_a_page_that_is_not_a_supplement_is_refused():
+    with pytest.raises(ParseError) as err:
+        rows_of("sec_undeclared_automated_tool_page.htm")
+    assert err.value.field == "Underlying" and "Request Rate Threshold Exceeded" in err.value.what
 
 
 def test_a_note_on_several_underlyings_gives_no_rows_and_a_warning():
@@ -354,7 +378,7 @@ def test_btcflows_parse_and_archive_bad_name_an_unreadable_filing(tmp_path, monk
     assert any(",knock_in,1,maturity,2027-11-15,34.884,0.6," in line for line in out[1:])
 
     archive = Archive(tmp_path / "archive")
-    bad = (FIXTURES / "malformed_level_disagrees_with_its_percentage.htm").read_bytes()
+    bad = broken("level disagrees with its percentage")
     m = meta(adsh="0001213900-25-113871")
     archive.write(bad, PayloadMeta(**{**m.__dict__, "mode": "live"}), "htm")
     archive.write((FIXTURES / "jpm_accin_final_interest_barrier_trigger_value.htm").read_bytes(), m, "htm")
