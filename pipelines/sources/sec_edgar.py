@@ -147,7 +147,7 @@ def _filing(meta: PayloadMeta) -> tuple[str, str | None, date]:
     if filing_date is None:
         raise ParseError(NAME, "the document's filing date is unknown (no `file_date` parameter or partition)",
                          field="file_date")
-    return accession, (str(int(cik)) if cik else None), filing_date
+    return accession, (str(int(cik)) if cik and str(cik).isdigit() else None), filing_date
 
 
 def parse_document(payload: bytes, meta: PayloadMeta) -> list[dict]:

@@ -230,6 +230,8 @@ def test_a_search_page_is_checked_and_holds_no_rows():
     data = (FIXTURES / "efts_two_pricing_supplements_and_an_exhibit.json").read_bytes()
     parsed = sec_edgar.parse(data, meta(endpoint="search"))
     assert parsed.dataset == "structured_notes" and parsed.rows.empty
+    quiet_day = sec_edgar.parse((FIXTURES / "efts_no_hits.json").read_bytes(), meta(endpoint="search"))
+    assert quiet_day.rows.empty  # a day without filings: its page is kept, and holds nothing
     hits, total = sec_edgar.search_hits(json.loads(data))
     params = [sec_edgar.document_params(h) for h in hits]
     assert total == 3 and [sec_edgar.is_pricing_supplement(p) for p in params] == [True, False, True]
@@ -334,8 +336,8 @@ def test_no_warning_for_a_note_on_ibit():
 def test_live_fetch_archives_every_response_then_the_documents_parse(tmp_path, monkeypatch):
     import logging
 
+    from pipelines.archive import Archive
     from pipelines.assets.archive import fetch_live
-    from pipelines.demo.notes import simulate_notes
     from pipelines.demo.render import sec_edgar as render
     from pipelines.demo.scenario import build_scenario
     from pipelines.ingest import collect_from_archive
@@ -349,8 +351,6 @@ def test_live_fetch_archives_every_response_then_the_documents_parse(tmp_path, m
     respx.get(SEARCH).mock(return_value=httpx.Response(200, content=served[0].data))
     for page in served[1:]:
         respx.get(page.url).mock(return_value=httpx.Response(200, content=page.data))
-    from pipelines.archive import Archive
-
     archive = Archive(tmp_path / "archive")
     assert fetch_live("sec-edgar", archive, [day], logging.getLogger("test")) == len(served)
     stored = archive.list("sec-edgar")
@@ -359,7 +359,6 @@ def test_live_fetch_archives_every_response_then_the_documents_parse(tmp_path, m
     rows = collect_from_archive(archive, "structured_notes", day, day).rows
     planted = notes[notes["filing_date"] == day]
     assert len(rows) == len(planted) and set(rows["accession"]) == set(planted["accession"])
-    assert simulate_notes is not None
 
 
 def test_btcflows_parse_and_archive_bad_name_an_unreadable_filing(tmp_path, monkeypatch, capsys):
@@ -382,6 +381,11 @@ def test_btcflows_parse_and_archive_bad_name_an_unreadable_filing(tmp_path, monk
     m = meta(adsh="0001213900-25-113871")
     archive.write(bad, PayloadMeta(**{**m.__dict__, "mode": "live"}), "htm")
     archive.write((FIXTURES / "jpm_accin_final_interest_barrier_trigger_value.htm").read_bytes(), m, "htm")
+    from pipelines.ingest import IngestError, collect_from_archive
+
+    with pytest.raises(IngestError) as err:  # the window fails before anything is written
+        collect_from_archive(archive, "structured_notes", D("2025-11-24"), D("2025-11-24"))
+    assert len(err.value.problems) == 1 and "0001213900-25-113871" in err.value.problems[0]
     monkeypatch.setenv("BTCFLOWS_ARCHIVE", str(archive.root))
     main(["archive", "--bad", "--source", "sec-edgar"])
     captured = capsys.readouterr()
