@@ -344,7 +344,7 @@ def load_note_barriers(con, window: Window) -> ChartData:
           and coalesce(outstanding_until, ?) >= ?
         order by barrier_level_usd desc""", [window.end, window.end, window.start])
     if missing:
-        return no_data(f"marts.{barriers}", "has no note barrier outstanding in the window")
+        return missing
     closes["trade_date"] = _dates(closes["trade_date"])
     for col in ("pricing_date", "outstanding_until"):
         bands[col] = pd.to_datetime(bands[col])

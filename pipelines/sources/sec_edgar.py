@@ -74,7 +74,7 @@ def search_hits(body) -> tuple[list[dict], int]:
     """(hits, total) of an EFTS search body; ParseError naming the field when it has another shape."""
     if not isinstance(body, dict):
         raise ParseError(NAME, f"search: expected a JSON object, got {type(body).__name__}")
-    if "error" in body or "hits" not in body:
+    if "error" in body or not isinstance(body.get("hits"), dict):
         raise ParseError(NAME, f"search: no hits in the body ({str(body.get('error', body))[:200]})", field="hits")
     hits, total = body["hits"].get("hits"), body["hits"].get("total")
     if not isinstance(hits, list):

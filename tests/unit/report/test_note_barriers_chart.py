@@ -67,8 +67,7 @@ def test_no_barrier_in_the_window_is_a_reason(marts_warehouse):
     with Warehouse(path).reader() as con:
         loaded = data.load_note_barriers(con, WINDOW)
     assert loaded.empty
-    assert loaded.reason == ("no data for this chart (table marts.fct_note_barriers has no note barrier outstanding "
-                             "in the window)")
+    assert loaded.reason == "no data for this chart (table marts.fct_note_barriers has no rows in the window)"
 
 
 def test_barriers_within_two_percent_share_a_label():
