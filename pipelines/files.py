@@ -188,6 +188,8 @@ def check_csv(data: bytes, name: str, ds: Dataset, funds: Collection[str] | None
             infinite = np.isinf(num.to_numpy())
             where(~empty & num.isna().to_numpy(), "not a number")
             where(infinite, "not a finite number")
+            if col.kind == "int":
+                where(num.notna().to_numpy() & ~infinite & (num != num.round()).to_numpy(), "not a whole number")
             if col.nonnegative:
                 where((num < 0).to_numpy() & ~infinite, "negative value not allowed")
             out[col.name] = num

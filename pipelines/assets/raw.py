@@ -97,7 +97,7 @@ def raw_assets() -> list[dg.AssetsDefinition]:
 def bulk_raw_assets() -> list[dg.AssetsDefinition]:
     """The raw assets without Dagster partitions, for CLI runs over long windows (demo, import,
     backfills of months or years). Dagster records two events per asset and partition in its event
-    log (about 5-15 ms each here), which for 11 datasets over two years is minutes of bookkeeping
+    log (about 5-15 ms each here), which for a dozen datasets over two years is minutes of bookkeeping
     for no data; the rows, the transactions and the checks are the same."""
     return [build_raw_asset(name, partitioned=False) for name in DATASETS]
 

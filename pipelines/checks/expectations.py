@@ -51,6 +51,7 @@ ORDERED_PAIRS: dict[str, list[tuple[str, str]]] = {
     "option_chain_snapshot": [("expiry_utc", "snapshot_utc")],
     "daily_bars": [("high", "low")],
     "hourly_bars": [("high", "low")],
+    "structured_notes": [("maturity_date", "pricing_date"), ("maturity_date", "observation_date")],
 }
 # Plausibility bounds (column -> (min, max)), beyond the dataset's own non-negativity.
 PLAUSIBILITY: dict[str, dict[str, tuple[float | None, float | None]]] = {
@@ -58,9 +59,11 @@ PLAUSIBILITY: dict[str, dict[str, tuple[float | None, float | None]]] = {
     "option_chain_snapshot": {"mark_iv": (None, 10.0)},  # 1000 % implied vol
     "vol_index_daily": {"close": (1.0, 500.0)},
     "daily_bars": {RETURN_COLUMN: (-MAX_ABS_DAILY_RETURN, MAX_ABS_DAILY_RETURN)},
+    "structured_notes": {"barrier_fraction_of_initial": (0.0, 2.0), "barrier_seq": (1, None)},
 }
-# Columns dated in the future by nature (contract expiries) are exempt from the "not in the future" rule.
-FUTURE_BY_NATURE = {"expiry_date", "expiry_utc"}
+# Columns dated in the future by nature (contract expiries, a note's maturity, call dates, and the
+# pricing date a preliminary supplement announces) are exempt from the "not in the future" rule.
+FUTURE_BY_NATURE = {"expiry_date", "expiry_utc", "maturity_date", "observation_date", "pricing_date"}
 
 
 @dataclass(frozen=True)

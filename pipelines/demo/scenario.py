@@ -86,6 +86,7 @@ import pandas as pd
 
 from pipelines.cme_calendar import contract_code, expiry_date, final_settlement_instant
 from pipelines.datasets import DATASETS
+from pipelines.demo.notes import simulate_notes
 from pipelines.timeutils import NEW_YORK, calendar_days, snapshot_instant, trading_days
 
 DEFAULT_SEED = 7
@@ -414,6 +415,7 @@ def build_scenario(
         "vol_index_daily": vol_index,
         "cot_positions": cot,
     }
+    canonical["structured_notes"] = simulate_notes(seed, daily_bars, crash_day, start, end)
     return Scenario(seed, start, end, crash_day, canonical, _truths(canonical, td, regime_start))
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import matplotlib
+import matplotlib.lines
 import matplotlib.patches
 import matplotlib.style
 import numpy as np
@@ -312,6 +313,92 @@ def draw_dealer_gamma_beside(ax, data: ChartData, window: Window) -> None:
         panel.set_title(f"{mode} DATA ({whose}): {venues}{part.as_of or 'no snapshot'}", fontsize=9.5,
                         fontweight="bold", color=banner.color if banner else "#1c2833")
     ax.figure.text(0.04, 0.80, SIGN_NOTE, fontsize=8, color="#333333", va="bottom")
+
+
+KIND_COLORS = {"knock_in": "#c0392b", "buffer": "#d68910"}
+MAX_BAND_WIDTH = 12.0  # points, for the largest principal
+CLUSTER_GAP = 0.02  # barriers closer than 2% share one label
+MAX_BREACH_LABELS = 2
+
+
+def _issuer_short(issuer: str) -> str:
+    words = str(issuer).replace(",", " ").split()
+    return " ".join(words[:2]) if words[:1] == ["Morgan"] else (words[0] if words else "?")
+
+
+def barrier_clusters(levels: list[float], gap: float = CLUSTER_GAP) -> list[list[int]]:
+    """Indices of `levels` (sorted high to low) grouped where neighbours are within `gap` of each other."""
+    clusters: list[list[int]] = []
+    for i, level in enumerate(levels):
+        if clusters and levels[clusters[-1][-1]] - level <= gap * level:
+            clusters[-1].append(i)
+        else:
+            clusters.append([i])
+    return clusters
+
+
+def _cluster_label(rows) -> str:
+    principal = rows["aggregate_principal_usd"].sum(min_count=1)
+    size = "" if pd.isna(principal) else f" · US${principal / 1e6:,.0f} m"
+    if len(rows) == 1:
+        row = rows.iloc[0]
+        return f"{_issuer_short(row['issuer'])} ${row['barrier_level_usd']:,.2f}{size}"
+    lo, hi = rows["barrier_level_usd"].min(), rows["barrier_level_usd"].max()
+    return f"{len(rows)} notes ${lo:,.2f}–{hi:,.2f}{size}"
+
+
+def draw_note_barriers(ax, data: ChartData, window: Window) -> None:
+    axis = DayAxis(window)
+    closes = data.frame
+    bands = data.extra["barriers"].sort_values("barrier_level_usd", ascending=False).reset_index(drop=True)
+    largest = data.extra.get("largest_principal_usd") or 0.0
+    n = len(axis.days)
+    first_day, last_day = axis.days[0], axis.days[-1]
+    for band in bands.itertuples(index=False):
+        start = max(pd.Timestamp(band.pricing_date), first_day)
+        end = min(pd.Timestamp(band.outstanding_until), last_day) if pd.notna(band.outstanding_until) else last_day
+        inside = [k for k, d in enumerate(axis.days) if start <= d <= end]
+        if not inside:
+            continue
+        principal = band.aggregate_principal_usd
+        width = 1.0 if pd.isna(principal) or not largest else 1.0 + (MAX_BAND_WIDTH - 1.0) * principal / largest
+        ax.hlines(band.barrier_level_usd, inside[0] - 0.5, inside[-1] + 0.5, colors=KIND_COLORS.get(band.barrier_kind, "#7f8c8d"),
+                  linewidth=width, alpha=0.45, zorder=1)
+    for cluster in barrier_clusters(list(bands["barrier_level_usd"])):
+        rows = bands.iloc[cluster]
+        ax.annotate(_cluster_label(rows), (n - 0.2, rows["barrier_level_usd"].mean()), fontsize=7.5, va="center",
+                    color="#555555", annotation_clip=False)
+    x = axis.x(closes["trade_date"])
+    ax.plot(x, closes["ibit_close_usd"], color="#1c2833", linewidth=1.8, marker="o", markersize=2.5, zorder=3)
+    breached = closes[closes["barriers_breached"].fillna(0) > 0]
+    # the days that crossed the most barriers (then the most principal) get their levels written out
+    labelled = set(breached.sort_values(["barriers_breached", "principal_breached_usd"], ascending=False, kind="stable")
+                   .index[:MAX_BREACH_LABELS])
+    for idx, row in breached.iterrows():
+        pos = axis.index.get(row["trade_date"])
+        if pos is None:
+            continue
+        ax.plot([pos], [row["ibit_close_usd"]], marker="v", color=KIND_COLORS["knock_in"], markersize=9, zorder=4)
+        if idx in labelled:
+            ax.annotate(f"{row['trade_date']:%b %d}: {int(row['barriers_breached'])} breached "
+                        f"({row['breached_levels_usd']})\nUS${row['principal_breached_usd'] / 1e6:,.1f} m of principal",
+                        (pos, row["ibit_close_usd"]), xytext=(0, -14), textcoords="offset points", ha="center", va="top",
+                        fontsize=7.5, color=KIND_COLORS["knock_in"], fontweight="bold", zorder=2.5,
+                        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1})
+    axis.dress(ax)
+    ax.set_xlim(-0.7, n + max(12, n * 0.22))  # room for the barrier labels on the right
+    levels = np.concatenate([closes["ibit_close_usd"].dropna().to_numpy(float), bands["barrier_level_usd"].to_numpy(float)])
+    lo, hi = float(levels.min()), float(levels.max())
+    ax.set_ylim(lo - (hi - lo) * 0.15 - 0.5, hi + (hi - lo) * 0.08 + 0.5)
+    ax.set_ylabel("US$ per IBIT share")
+    legend = [matplotlib.lines.Line2D([], [], color="#1c2833", linewidth=1.8, label="IBIT close"),
+              matplotlib.lines.Line2D([], [], color=KIND_COLORS["knock_in"], marker="v", linestyle="none",
+                                      label="close crossed barriers")]
+    legend += [matplotlib.lines.Line2D([], [], color=c, linewidth=6, alpha=0.45, label=f"{k.replace('_', '-')} barrier")
+               for k, c in KIND_COLORS.items() if (bands["barrier_kind"] == k).any()]
+    ax.legend(handles=legend, loc="upper right", fontsize=8, frameon=False,
+              title=f"band thickness ∝ note principal (largest US${largest / 1e6:,.0f} m)" if largest else None,
+              title_fontsize=7.5)
 
 
 # -- framing -----------------------------------------------------------------------------------

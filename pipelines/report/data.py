@@ -358,3 +358,31 @@ def _summary_band(con, snapshot) -> tuple[float, float] | None:
     if row is None or row[0] is None or row[1] is None:
         return None
     return float(row[0]), float(row[1])
+
+
+def load_note_barriers(con, window: Window) -> ChartData:
+    """IBIT's closes in the window and the principal barriers (knock-in, buffer) of the notes outstanding
+    at some point of it, with their principal; the days a close crossed barriers."""
+    daily, barriers = "fct_note_barriers_daily", "fct_note_barriers"
+    closes, missing = _read(con, daily, f"""
+        select trade_date, ibit_close_usd, barriers_breached, principal_breached_usd, breached_levels_usd, data_mode
+        from marts.{daily}
+        where trade_date between ? and ? order by trade_date""", [window.start, window.end])
+    if missing:
+        return missing
+    bands, missing = _read(con, barriers, f"""
+        select note_id, issuer, barrier_kind, barrier_level_usd, aggregate_principal_usd, pricing_date,
+               outstanding_until, data_mode
+        from marts.{barriers}
+        where is_principal_barrier and barrier_level_usd is not null and pricing_date <= ?
+          and coalesce(outstanding_until, ?) >= ?
+        order by barrier_level_usd desc""", [window.end, window.end, window.start])
+    if missing:
+        return missing
+    closes["trade_date"] = _dates(closes["trade_date"])
+    for col in ("pricing_date", "outstanding_until"):
+        bands[col] = pd.to_datetime(bands[col])
+    extra = {"barriers": bands, "largest_principal_usd": float(bands["aggregate_principal_usd"].max())
+             if bands["aggregate_principal_usd"].notna().any() else None}
+    notes = [f"{bands['note_id'].nunique()} note(s) with a principal barrier outstanding in the window"]
+    return ChartData(closes, _modes(closes) + _modes(bands), _as_of(closes), notes=notes, extra=extra)

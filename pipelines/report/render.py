@@ -67,6 +67,14 @@ SPECS: tuple[ChartSpec, ...] = (
         source="marts.fct_dealer_gamma ← raw.option_chain_snapshot (deribit-options)",
         event_link="4. Options fuel (dealers short gamma, 64k–71k)",
         load=data.load_dealer_gamma, draw=charts.draw_dealer_gamma),
+    ChartSpec(
+        slug="note_barriers",
+        title="IBIT's close and the barriers of IBIT-linked structured notes",
+        units="US$ per IBIT share; each band a note's principal barrier while outstanding, thickness ∝ principal",
+        source="marts.fct_note_barriers, marts.fct_note_barriers_daily ← raw.structured_notes (sec-edgar), "
+               "raw.daily_bars (yahoo, stooq), raw.etf_fund_daily (ishares)",
+        event_link="4. Options fuel (note knock-in barriers at 43.6 and 38–39)",
+        load=data.load_note_barriers, draw=charts.draw_note_barriers),
 )
 
 

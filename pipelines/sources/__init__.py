@@ -46,6 +46,7 @@ SOURCE_MODULES: dict[str, str] = {
     "occ-volume": "occ_volume",
     "cftc-tff": "cftc_tff",
     "canonical-csv": "canonical_csv",
+    "sec-edgar": "sec_edgar",
 }
 
 

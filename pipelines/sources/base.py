@@ -46,13 +46,15 @@ class Parsed:
 
 
 def frame(dataset: str, records: list[dict]) -> pd.DataFrame:
-    """A frame with exactly the dataset's columns, in order (missing values -> None, or NaN in numeric
-    columns). Built column by column: parsers call this once per payload, thousands of times a run."""
+    """A frame with exactly the dataset's columns, in order (missing values -> None, NaN in float columns,
+    <NA> in int columns). Built column by column: parsers call this once per payload, thousands of times a run."""
     ds = DATASETS[dataset]
     data = {}
     for col in ds.columns:
         values = [r.get(col.name) for r in records]
-        if col.kind in ("float", "int"):
+        if col.kind == "int":
+            data[col.name] = pd.array([None if v is None or v is pd.NA else int(v) for v in values], dtype="Int64")
+        elif col.kind == "float":
             data[col.name] = np.array([np.nan if v is None or v is pd.NA else v for v in values], dtype="float64")
         else:
             data[col.name] = values

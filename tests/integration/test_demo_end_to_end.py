@@ -158,3 +158,23 @@ def test_replay_of_the_archive_builds_identical_marts(demo_runs):
             right = b.execute(f"select * from {table} order by all").df()
             assert len(left) > 0, table
             assert _content_hash(left) == _content_hash(right), f"{table} differs between demo and replay"
+
+
+def test_the_note_barrier_register_daily_view_and_chart(demo_runs):
+    demo_wh = demo_runs[0]
+    from pipelines.resources import IngestSettings
+
+    _, _, crash = IngestSettings().demo_window
+    with demo_wh.reader() as con:
+        register = con.execute("select count(distinct note_id), count(*) filter (where document_status = 'final') "
+                               "from marts.fct_note_barriers").fetchone()
+        crash_row = con.execute("select barriers_breached, principal_breached_usd, data_mode "
+                                "from marts.fct_note_barriers_daily where trade_date = ?", [crash]).fetchone()
+    assert register[0] >= 6 and register[1] > 0
+    assert crash_row[0] >= 3 and crash_row[1] > 0 and crash_row[2] == "simulated"
+    page = (demo_wh.path.parent / "reports" / "report.html").read_text()
+    figure = page.split('id="note_barriers"', 1)[1].split("</figure>", 1)[0]
+    assert 'data-has-data="true"' in page.split('id="note_barriers"', 1)[1][:200]
+    assert 'data-banner="simulated"' in page.split('id="note_barriers"', 1)[1][:200]
+    assert "raw.structured_notes (sec-edgar)" in figure
+    assert (demo_wh.path.parent / "reports" / "note_barriers.png").stat().st_size > 10_000

@@ -33,6 +33,9 @@ ROUND_TRIP: dict[str, tuple[str, list[str]]] = {
     "occ-volume": ("occ-volume/occ_ibit_crlf_trailing_comma_both_sides.csv", []),
     "cftc-tff": ("cftc-tff/cftc_btc_and_micro_strings.json", ["--partition", "2026-02-06"]),
     "canonical-csv": ("canonical-csv/vol_index_daily_three_days.csv", ["--param", "dataset=vol_index_daily"]),
+    "sec-edgar": ("sec-edgar/jpm_accin_final_interest_barrier_trigger_value.htm",
+                  ["--endpoint", "document", "--param", "adsh=0001213900-25-113870", "--param", "cik=1665650",
+                   "--param", "filename=ea0266114-01_424b2.htm", "--param", "file_date=2025-11-24"]),
 }
 
 

@@ -58,6 +58,17 @@ def clean_frames() -> dict[str, pd.DataFrame]:
         "cot_positions": pd.DataFrame({"report_date": [D("2026-02-03")], "market_code": ["133741"],
                                        "category": ["leveraged_funds"], "long_contracts": [1e3],
                                        "short_contracts": [9e3], "open_interest": [2.2e4], "source": ["cftc-tff"]}),
+        "structured_notes": pd.DataFrame({
+            "filing_date": [D("2025-11-25")] * 2, "accession": ["0001213900-25-113870"] * 2,
+            "issuer": ["JPMorgan Chase Financial Company LLC"] * 2, "issuer_cik": ["1665650"] * 2,
+            "document_url": ["https://www.sec.gov/Archives/edgar/data/1665650/000121390025113870/a.htm"] * 2,
+            "document_status": ["final"] * 2, "product_name": [None] * 2, "cusip": ["48136HBQ0"] * 2,
+            "isin": [None] * 2, "underlying": ["IBIT"] * 2, "pricing_date": [D("2025-11-24")] * 2,
+            "maturity_date": [D("2028-11-29")] * 2, "initial_level_usd": [50.57] * 2,
+            "aggregate_principal_usd": [2e5] * 2, "barrier_kind": ["knock_in", "autocall"], "barrier_seq": [1, 1],
+            "barrier_observation": ["maturity", "review_dates"], "observation_date": [D("2028-11-24"), D("2026-05-26")],
+            "barrier_level_usd": [35.399, None], "barrier_fraction_of_initial": [0.7, 1.0],
+            "source": ["sec-edgar"] * 2}),
     }
 
 
@@ -133,6 +144,12 @@ CASES = [
      {"market_code": "043602"}),
     ("futures_daily", {"open_interest_source": (0, "quotes")}, "expect_column_values_to_be_in_set",
      "open_interest_source", {"contract": "BTCG26"}),
+    ("structured_notes", {"barrier_kind": (1, "call")}, "expect_column_values_to_be_in_set", "barrier_kind",
+     {"barrier_kind": "call"}),
+    ("structured_notes", {"maturity_date": (0, D("2025-01-02"))}, "expect_column_pair_values_a_to_be_greater_than_b",
+     "maturity_date, pricing_date", {"barrier_kind": "knock_in"}),
+    ("structured_notes", {"barrier_fraction_of_initial": (0, 70.0)}, "expect_column_values_to_be_between",
+     "barrier_fraction_of_initial", {"barrier_kind": "knock_in"}),
 ]
 
 

@@ -112,7 +112,7 @@ def test_sources_are_the_registered_names(scenario):
         "hourly_bars": "coinbase", "futures_daily": "cme-settlements", "perp_open_interest": "binance-oi",
         "funding_rates": "binance-funding", "options_volume": "occ-volume",
         "option_chain_snapshot": "deribit-options", "vol_index_daily": "deribit-dvol",
-        "cot_positions": "cftc-tff",
+        "cot_positions": "cftc-tff", "structured_notes": "sec-edgar",
     }
     assert {n: set(df["source"]) for n, df in scenario.canonical.items()} == {n: {s} for n, s in expected.items()}
 
