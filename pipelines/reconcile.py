@@ -255,10 +255,33 @@ def _basis(w: MartReader) -> list[Finding]:
     return out
 
 
+def _note_barriers(w: MartReader, link: str) -> Finding:
+    claim = "Knock-in barriers of IBIT-linked structured notes (43.6; later notes around 38-39)."
+    barriers = w.frame("select pricing_date, barrier_level_usd, aggregate_principal_usd from marts.fct_note_barriers "
+                       "where is_principal_barrier and barrier_level_usd is not null and pricing_date <= ? "
+                       "order by pricing_date", CRASH)
+    if barriers.empty:
+        return Finding(link, claim, "no note barriers in the register", NOT_COMPUTABLE,
+                       "The notes' 424B2 filings (source sec-edgar: SEC EDGAR full-text search) would settle it.")
+    priced = pd.to_datetime(barriers["pricing_date"])
+    november = barriers[(priced.dt.year == 2025) & (priced.dt.month == 11)]["barrier_level_usd"]
+    later = barriers[priced > pd.Timestamp("2025-11-30")]["barrier_level_usd"]
+    near_43_6 = november.iloc[(november - 43.6).abs().argsort()[:1]] if len(november) else november
+    figure = (f"November 2025 notes: nearest barrier US${near_43_6.iloc[0]:.2f}" if len(near_43_6) else
+              "no note priced in November 2025")
+    figure += (f"; notes priced later: US${later.min():.2f}-{later.max():.2f} ({len(later)} barrier(s))" if len(later)
+               else "; no note priced later")
+    # 'at 43.6' within 3%; 'around 38-39': most of the later barriers between US$37 and US$40
+    ok = bool(len(near_43_6) and abs(near_43_6.iloc[0] / 43.6 - 1) <= 0.03 and len(later)
+              and later.between(37.0, 40.0).mean() >= 0.5)
+    return Finding(link, claim, figure, REPRODUCED if ok else DIFFERS,
+                   "fct_note_barriers: principal (knock-in and buffer) barriers in US$ per IBIT share, from the notes' "
+                   "pricing supplements (final over preliminary).")
+
+
 def _options_and_gamma(w: MartReader) -> list[Finding]:
     link = "4 options fuel"
-    out = [Finding(link, "Knock-in barriers of IBIT-linked structured notes (43.6; later notes around 38-39).",
-                   "no note register", NOT_COMPUTABLE, "The notes' 424B2 filings (SEC EDGAR full-text search) would settle it.")]
+    out = [_note_barriers(w, link)]
     lo, hi = GAMMA_BAND_USD
     strikes = w.frame("select snapshot_utc, strike_btc_usd as strike, sum(gex_usd_per_1pct) as gex "
                       "from marts.fct_dealer_gamma where snapshot_utc <= ? group by all", pd.Timestamp("2026-02-08"))

@@ -119,6 +119,7 @@ def test_reconcile_on_the_demo_warehouse(demo_runs, monkeypatch, capsys):
     """The generator on a warehouse where every link is computable (the demo plants them all): the
     planted figures come back with their verdicts, and the document says it is simulated."""
     from pipelines.cli import main
+    from pipelines.demo.scenario import build_scenario
     from pipelines.reconcile import DIFFERS, NOT_COMPUTABLE, REPRODUCED, reconcile
 
     with demo_runs[0].reader() as con:
@@ -133,7 +134,17 @@ def test_reconcile_on_the_demo_warehouse(demo_runs, monkeypatch, capsys):
     assert verdict["CME open interest fell from 4 to 5 Feb a"] == REPRODUCED
     assert verdict["Binance's open interest had collapsed an"] == REPRODUCED
     assert verdict["Dealers were short gamma mostly in the 6"] == REPRODUCED
-    assert sum(v == NOT_COMPUTABLE for v in verdict.values()) == 2  # the notes' barriers, multi-strategy funds
+    # the demo's notes (planted: the November note's barrier ~21% above the crash close, later ones just above it)
+    notes = build_scenario().canonical["structured_notes"]  # the demo's defaults
+    final = notes[(notes["document_status"] == "final") & notes["barrier_kind"].isin(["knock_in", "buffer"])]
+    levels = final["barrier_level_usd"].fillna(final["initial_level_usd"] * final["barrier_fraction_of_initial"])
+    priced = pd.to_datetime(final["pricing_date"])
+    november = levels[(priced.dt.year == 2025) & (priced.dt.month == 11)]
+    nearest = november.iloc[(november - 43.6).abs().argsort()[:1]].iloc[0]
+    claim = "Knock-in barriers of IBIT-linked structured notes (43.6; later notes around 38-39)."
+    assert verdict[claim[:40]] == REPRODUCED, findings[claim].figure
+    assert f"nearest barrier US${nearest:.2f}" in findings[claim].figure
+    assert sum(v == NOT_COMPUTABLE for v in verdict.values()) == 1  # multi-strategy funds
     assert "5,800,000 shares created" in findings["Roughly 6 million new IBIT shares (6 Feb)."].figure
 
     monkeypatch.setenv("BTCFLOWS_WAREHOUSE", str(demo_runs[0].path))
