@@ -123,14 +123,17 @@ class HttpClient:
             transport=self.transport,
         )
 
-    def get(self, url: str, params: dict | None = None, ok_statuses: tuple[int, ...] = (200,),
-            headers: dict[str, str] | None = None) -> httpx.Response:
-        """`headers` are added to (or replace) the client's for this request (e.g. a source's own User-Agent)."""
+    @property
+    def user_agent_header(self) -> str:
+        """The User-Agent every request of this client sends."""
+        return self._client.headers["User-Agent"]
+
+    def get(self, url: str, params: dict | None = None, ok_statuses: tuple[int, ...] = (200,)) -> httpx.Response:
         last_status, last_response, detail = None, None, ""
         for attempt in range(1, self.retry.attempts + 1):
             self._limiter.wait()
             try:
-                resp = self._client.get(url, params=params, headers=headers)
+                resp = self._client.get(url, params=params)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 last_status, last_response, detail = None, None, f"{type(exc).__name__}: {exc}"
                 if attempt < self.retry.attempts:

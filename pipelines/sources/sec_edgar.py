@@ -6,7 +6,8 @@ Elasticsearch-style JSON, paged by `len(hits.hits)` up to `hits.total.value`), t
 document `https://www.sec.gov/Archives/edgar/data/<CIK>/<accession without dashes>/<file>` (HTML).
 Every response is archived before anything parses it.
 Access: no key, but SEC fair access wants a User-Agent naming the requester and an email
-(BTCFLOWS_SEC_USER_AGENT, e.g. "Jane Analyst jane@example.com"; missing -> a clear error, no
+(BTCFLOWS_USER_AGENT_SEC_EDGAR, the per-source User-Agent of pipelines/sources/http.py, e.g. "Jane
+Analyst jane@example.com", or BTCFLOWS_USER_AGENT when it carries an email; missing -> a clear error, no
 request) and at most 10 requests a second per user across machines (we send 5).
 Parsing: a search page holds no rows (it is checked and kept as the day's index); a document gives
 one row per barrier of its note (`pipelines.sources.note_terms`): filing_date = the hit's
@@ -19,7 +20,6 @@ not on IBIT gives no rows and a warning; one that cannot be read fails its windo
 from __future__ import annotations
 
 import json
-import os
 import re
 import warnings
 from datetime import date
@@ -44,7 +44,7 @@ ENDPOINTS = {
 QUERY = '"iShares Bitcoin Trust"'
 FORM = "424B2"
 MAX_PAGES = 100
-USER_AGENT_ENV = "BTCFLOWS_SEC_USER_AGENT"
+USER_AGENT_ENV = "BTCFLOWS_USER_AGENT_SEC_EDGAR"  # the per-source variable (pipelines/sources/http.py)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _ACCESSION = re.compile(r"^\d{10}-\d{2}-\d{6}$")
 
@@ -53,15 +53,13 @@ class UserAgentMissing(RuntimeError):
     """Live fetches from EDGAR need a User-Agent with a name and an email address."""
 
 
-def sec_user_agent() -> str:
-    """BTCFLOWS_SEC_USER_AGENT, or BTCFLOWS_USER_AGENT when that one carries an email address."""
-    for env in (USER_AGENT_ENV, "BTCFLOWS_USER_AGENT"):
-        value = os.environ.get(env, "").strip()
-        if value and _EMAIL.search(value):
-            return value
-    raise UserAgentMissing(
-        f"{NAME}: SEC EDGAR refuses requests without a User-Agent naming you and an email address: set "
-        f"{USER_AGENT_ENV} (e.g. 'Jane Analyst jane@example.com'); nothing was fetched")
+def require_declared_user_agent(client: HttpClient) -> None:
+    """The client's User-Agent (per source: BTCFLOWS_USER_AGENT_SEC_EDGAR, else BTCFLOWS_USER_AGENT) must
+    carry an email address."""
+    if not _EMAIL.search(client.user_agent_header):
+        raise UserAgentMissing(
+            f"{NAME}: SEC EDGAR refuses requests without a User-Agent naming you and an email address: set "
+            f"{USER_AGENT_ENV} (e.g. 'Jane Analyst jane@example.com'); nothing was fetched")
 
 
 # -- search pages ---------------------------------------------------------------------------------
@@ -176,14 +174,14 @@ def parse_document(payload: bytes, meta: PayloadMeta) -> list[dict]:
 # -- fetch ----------------------------------------------------------------------------------------
 def fetch(client: HttpClient, day: date, max_pages: int = MAX_PAGES) -> list[Fetched]:
     """The day's search pages (every page archived), then each pricing supplement they list."""
-    headers = {"User-Agent": sec_user_agent()}
+    require_declared_user_agent(client)
     url = ENDPOINTS["search"]
     out: list[Fetched] = []
     documents: dict[str, dict] = {}
     offset = 0
     for _ in range(max_pages):
         params = search_params(day, offset)
-        resp = client.get(url, params=params, headers=headers)
+        resp = client.get(url, params=params)
         out.append(Fetched(resp.content, "search", url, params, resp.headers.get("content-type", "application/json"),
                            EXT))
         try:
@@ -199,7 +197,7 @@ def fetch(client: HttpClient, day: date, max_pages: int = MAX_PAGES) -> list[Fet
             break
     for params in documents.values():
         doc_url = document_url(params)
-        resp = client.get(doc_url, headers=headers)
+        resp = client.get(doc_url)
         out.append(Fetched(resp.content, "document", doc_url, params, resp.headers.get("content-type", "text/html"),
                            "htm"))
     return out

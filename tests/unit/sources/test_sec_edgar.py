@@ -265,7 +265,7 @@ def _page(ids: list[str], total: int) -> dict:
 
 @respx.mock
 def test_fetch_pages_the_search_then_fetches_each_pricing_supplement_with_a_declared_user_agent(monkeypatch):
-    monkeypatch.setenv("BTCFLOWS_SEC_USER_AGENT", UA)
+    monkeypatch.setenv("BTCFLOWS_USER_AGENT_SEC_EDGAR", UA)
     first = ["0001213900-25-000001|a_424b2.htm|424B2", "0001213900-25-000001|fee.htm|EX-FILING FEES"]
     second = ["0001213900-25-000002|b_424b2.htm|424B2"]
     search = respx.get(SEARCH).mock(side_effect=[httpx.Response(200, json=_page(first, 3)),
@@ -287,19 +287,19 @@ def test_fetch_pages_the_search_then_fetches_each_pricing_supplement_with_a_decl
 
 @respx.mock
 def test_fetch_without_a_user_agent_naming_an_email_sends_nothing(monkeypatch):
-    monkeypatch.delenv("BTCFLOWS_SEC_USER_AGENT", raising=False)
+    monkeypatch.delenv("BTCFLOWS_USER_AGENT_SEC_EDGAR", raising=False)
     monkeypatch.setenv("BTCFLOWS_USER_AGENT", "Mozilla/5.0 (X11; Linux x86_64)")  # a browser UA: no email
     route = respx.get(SEARCH).mock(return_value=httpx.Response(200, json=_page([], 0)))
-    with pytest.raises(sec_edgar.UserAgentMissing, match="set BTCFLOWS_SEC_USER_AGENT"):
+    with pytest.raises(sec_edgar.UserAgentMissing, match="set BTCFLOWS_USER_AGENT_SEC_EDGAR"):
         sec_edgar.fetch(client(), D("2025-11-24"))
     assert route.call_count == 0
     monkeypatch.setenv("BTCFLOWS_USER_AGENT", "Acme Research ops@acme.example")  # one with an email will do
-    assert sec_edgar.sec_user_agent() == "Acme Research ops@acme.example"
+    sec_edgar.require_declared_user_agent(client())
 
 
 @respx.mock
 def test_fetch_retries_throttling_and_names_the_url_when_it_gives_up(monkeypatch):
-    monkeypatch.setenv("BTCFLOWS_SEC_USER_AGENT", UA)
+    monkeypatch.setenv("BTCFLOWS_USER_AGENT_SEC_EDGAR", UA)
     route = respx.get(SEARCH).mock(side_effect=[httpx.Response(429, headers={"Retry-After": "1"}),
                                                 httpx.Response(200, json=_page([], 0))])
     [page] = sec_edgar.fetch(client(), D("2025-11-22"))
@@ -312,7 +312,7 @@ def test_fetch_retries_throttling_and_names_the_url_when_it_gives_up(monkeypatch
 
 @respx.mock
 def test_a_malformed_search_page_is_kept_and_stops_the_paging(monkeypatch):
-    monkeypatch.setenv("BTCFLOWS_SEC_USER_AGENT", UA)
+    monkeypatch.setenv("BTCFLOWS_USER_AGENT_SEC_EDGAR", UA)
     respx.get(SEARCH).mock(return_value=httpx.Response(200, text="<html>maintenance</html>"))
     [page] = sec_edgar.fetch(client(), D("2025-11-24"))
     assert page.data == b"<html>maintenance</html>"  # archived as served; parsing it fails the window
@@ -342,7 +342,7 @@ def test_live_fetch_archives_every_response_then_the_documents_parse(tmp_path, m
     from pipelines.demo.scenario import build_scenario
     from pipelines.ingest import collect_from_archive
 
-    monkeypatch.setenv("BTCFLOWS_SEC_USER_AGENT", UA)
+    monkeypatch.setenv("BTCFLOWS_USER_AGENT_SEC_EDGAR", UA)
     monkeypatch.setattr(sec_edgar, "RATE_PER_SECOND", 0)
     scenario = build_scenario()
     notes = scenario.canonical["structured_notes"]
