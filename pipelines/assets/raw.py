@@ -11,6 +11,7 @@ from pipelines.checks import gx_worker
 from pipelines.checks.raw_checks import read_window
 from pipelines.datasets import DATASETS
 from pipelines.ingest import collect_from_archive
+from pipelines.lake import publish_window
 from pipelines.resources import IngestSettings, WarehouseResource
 from pipelines.warehouse import WarehouseLocked
 
@@ -53,6 +54,7 @@ def build_raw_asset(dataset: str, partitioned: bool = True) -> dg.AssetsDefiniti
         wh = warehouse.warehouse
         with wh.writer() as con:
             result = wh.write_window(con, dataset, rows, start, end, allow_mixed=ingest.allow_mixed)
+            publish_window(con, dataset, start, end, log=context.log.info)  # the lake, when BTCFLOWS_LAKE is set
         if gx_worker.running():
             # A command run: its GX worker validates the window now, on the other core, while the
             # run goes on; the blocking check collects the outcome (read the same way it would read).
