@@ -4,10 +4,12 @@
       grain:           [col, ...]    no two rows share these values (the compound key)
       unique:          [col, ...]    each column, on its own, has no repeated non-null value
       not_null:        [col, ...]    no null in any row
-      not_all_null:    {col: condition}  when the SQL condition holds (e.g. an input has rows:
-                       "exists (select 1 from {{ ref('...') }} where ...)"), the column has a value in
-                       at least one row: a column nulled in every row by a broken expression fails
-                       although each of its rows passes the other rules
+      not_all_null:    {col: condition}  when the SQL condition holds (an input has rows: macro
+                       has_rows, e.g. "{{ btcflows.has_rows(ref('stg_...'), \"symbol = 'IBIT'\") }}"),
+                       the column has a value in at least one row of a model that has rows; or
+                       [col, ...]: whenever the model has rows. A column nulled in every row by a
+                       broken expression (an engine's date function, say) fails although each of
+                       its rows passes the other rules
       accepted_values: {col: [v, ...]}  every non-null value is one of these
       ranges:          {col: {min_value, max_value, inclusive}}  every non-null value within
                        (either bound optional; inclusive defaults to true)
@@ -22,6 +24,11 @@
 {%- for column in not_null %}
     {%- do counts.append(("not_null", column, "sum(case when " ~ column ~ " is null then 1 else 0 end)")) %}
 {%- endfor %}
+{%- if not_all_null is not mapping %}
+    {%- set conditions = {} %}
+    {%- for column in not_all_null %}{% do conditions.update({column: '1 = 1'}) %}{% endfor %}
+    {%- set not_all_null = conditions %}
+{%- endif %}
 {%- for column, condition in not_all_null.items() %}
     {%- do counts.append(("not_all_null", column,
         "case when count(" ~ column ~ ") = 0 and count(*) > 0 and (" ~ condition ~ ") then 1 else 0 end")) %}
