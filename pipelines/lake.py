@@ -128,6 +128,10 @@ class Lake:
             return cls(url, _s3_filesystem(env), f"{parsed.netloc}{parsed.path}".rstrip("/"))
         raise LakeError(f"{LAKE_ENV}={url!r}: expected file:///absolute/path or s3://bucket/prefix")
 
+    @property
+    def is_local(self) -> bool:
+        return urlparse(self.url).scheme == "file"
+
     # -- paths -----------------------------------------------------------------------------------
     def table_dir(self, table: str) -> str:
         return f"{self.root}/{table}"
@@ -137,13 +141,13 @@ class Lake:
 
     def uri(self, path: str) -> str:
         """A path inside the lake as a URL other engines take (file:///..., s3://...)."""
-        return f"file://{path}" if isinstance(self.filesystem, pafs.LocalFileSystem) else f"s3://{path}"
+        return f"file://{path}" if self.is_local else f"s3://{path}"
 
     # -- writes ----------------------------------------------------------------------------------
     def _put(self, path: str, body: bytes) -> None:
         """Replace the object at `path` by `body` whole, or leave it as it was."""
         parent = path.rsplit("/", 1)[0]
-        if isinstance(self.filesystem, pafs.LocalFileSystem):
+        if self.is_local:
             self.filesystem.create_dir(parent, recursive=True)
             temporary = f"{parent}/.{path.rsplit('/', 1)[1]}.{uuid.uuid4().hex}.tmp"
             try:
@@ -167,7 +171,7 @@ class Lake:
         if not _exists(self.filesystem, f"{directory}/{PART_FILE}"):
             return False
         self.filesystem.delete_file(f"{directory}/{PART_FILE}")
-        if isinstance(self.filesystem, pafs.LocalFileSystem):
+        if self.is_local:
             try:
                 self.filesystem.delete_dir(directory)
             except OSError:
@@ -226,19 +230,18 @@ class Lake:
     # -- reads -----------------------------------------------------------------------------------
     def dataset(self, name: str) -> pads.Dataset:
         """A raw dataset (with `_partition` as a date column) or a reference table, for pyarrow or
-        DuckDB (`con.register(name, lake.dataset(name))` or `from_arrow`)."""
+        DuckDB (`con.register(name, lake.dataset(name))`)."""
         if name in REFERENCE_TABLES:
             return pads.dataset(f"{self.table_dir(name)}/{PART_FILE}", filesystem=self.filesystem, format="parquet")
-        partitioning = pads.partitioning(pa.schema([pa.field(PARTITION_COLUMN, pa.date32())]), flavor="hive")
-        schema = file_schema(DATASETS[name]).append(pa.field(PARTITION_COLUMN, pa.date32()))
-        selector = pafs.FileSelector(self.table_dir(name), allow_not_found=True, recursive=True)
-        files = sorted(info.path for info in self.filesystem.get_file_info(selector)
-                       if info.type == pafs.FileType.File and info.path.endswith("/" + PART_FILE))
-        return pads.FileSystemDataset.from_paths(
-            files, schema=schema, format=pads.ParquetFileFormat(), filesystem=self.filesystem,
-            partitions=[partitioning.parse(path.rsplit("/", 1)[0].removeprefix(self.table_dir(name)))
-                        for path in files],
-        )
+        partition = pa.field(PARTITION_COLUMN, pa.date32())
+        schema = file_schema(DATASETS[name]).append(partition)
+        if not _exists(self.filesystem, self.table_dir(name)):
+            return pads.dataset(schema.empty_table())
+        # pyarrow skips names starting with "_" by default: not the partition directories, but the
+        # hidden temporaries of writes in progress ("." prefix)
+        return pads.dataset(self.table_dir(name), filesystem=self.filesystem, format="parquet", schema=schema,
+                            partitioning=pads.partitioning(pa.schema([partition]), flavor="hive"),
+                            ignore_prefixes=["."])
 
     def read(self, name: str, start: date | None = None, end: date | None = None) -> pa.Table:
         """The rows of a raw dataset (partitions in [start, end] when given) or a reference table."""
