@@ -139,10 +139,6 @@ class Lake:
     def partition_dir(self, dataset: str, day: date) -> str:
         return f"{self.table_dir(dataset)}/{PARTITION_COLUMN}={day.isoformat()}"
 
-    def uri(self, path: str) -> str:
-        """A path inside the lake as a URL other engines take (file:///..., s3://...)."""
-        return f"file://{path}" if self.is_local else f"s3://{path}"
-
     # -- writes ----------------------------------------------------------------------------------
     def _put(self, path: str, body: bytes) -> None:
         """Replace the object at `path` by `body` whole, or leave it as it was."""
