@@ -16,7 +16,7 @@ import pytest
 
 from pipelines.lake import PART_FILE, lake_from_env
 from pipelines.warehouse import Warehouse
-from tests.unit.test_lake import flows, kill_a_write_midway
+from tests.lake_helpers import flows, kill_a_write_midway
 
 pytestmark = pytest.mark.integration
 
