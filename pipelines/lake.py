@@ -295,8 +295,12 @@ def publish_window(con, dataset: str, start: date, end: date,
     order = ", ".join(f'"{c}"' for c in (PARTITION_COLUMN, *ds.key))
     rows = con.sql(f"select * from raw.{dataset} where {PARTITION_COLUMN} between ? and ? order by {order}",
                    params=[start, end]).to_arrow_table()
-    result = lake.write_window(dataset, rows, start, end)
-    ensure_reference_tables(con, lake)
+    try:
+        result = lake.write_window(dataset, rows, start, end)
+        ensure_reference_tables(con, lake)
+    except OSError as exc:  # pyarrow's I/O errors (S3 refused, disk full): the warehouse holds the window
+        raise LakeError(f"lake {lake.url}: writing raw.{dataset} {start}..{end} failed ({exc}); the warehouse "
+                        "has the window, the lake keeps its previous partitions: run the window again") from exc
     if log:
         log(result.describe() + f" in {lake.url}")
     return result

@@ -106,3 +106,17 @@ def test_a_write_killed_midway_through_an_upload_leaves_the_previous_object(s3, 
 
     assert s3.head_object(Bucket=BUCKET, Key=key)["ETag"] == etag
     assert lake.read("etf_flows").sort_by("flow_usd").equals(before.sort_by("flow_usd"))
+
+
+def test_a_lake_that_cannot_be_written_fails_the_window_naming_the_lake(s3, tmp_path, monkeypatch):
+    from pipelines.lake import LakeError, publish_window
+    from tests.integration.conftest import build_raw_warehouse
+
+    warehouse = Warehouse(build_raw_warehouse(tmp_path / "btcflows.duckdb", {"etf_flows": pd.DataFrame(
+        {"trade_date": ["2026-02-05"], "ticker": ["IBIT"], "flow_usd": [-528e6], "source": ["farside"]})}))
+    monkeypatch.setenv("BTCFLOWS_LAKE", "s3://no-such-bucket/btcflows")
+    with warehouse.writer() as con, pytest.raises(LakeError) as failure:
+        publish_window(con, "etf_flows", D("2026-02-05"), D("2026-02-05"))
+    message = str(failure.value)
+    assert message.startswith("lake s3://no-such-bucket/btcflows: writing raw.etf_flows 2026-02-05..2026-02-05 failed")
+    assert "run the window again" in message
