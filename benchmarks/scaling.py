@@ -1,7 +1,8 @@
 """How a run's cost grows with its window on DuckDB (docs/SCALING.md): one single-run backfill of
 the simulated scenario per window length, each in a fresh warehouse, timed whole (its own process,
-start-up included), with the raw rows, the warehouse file's size and, with --lake, the raw lake's
-size and what writing it costs.
+start-up included: wall time, and the CPU time of the run's processes, which a machine shared with
+other work perturbs less), with the raw rows, the warehouse file's size and, with --lake, the raw
+lake's size and what writing it costs.
 
     python benchmarks/scaling.py --months 1 3 6 12 24 [--lake] [--out benchmarks/results/scaling.json]
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -38,6 +40,14 @@ def yardstick() -> float:
     return sorted(runs)[2]
 
 
+def _children_cpu() -> float:
+    """User + system CPU seconds of the finished child processes (the run and the processes it
+    waited for: dbt-ahead, the GX worker): less sensitive than wall time to a machine shared with
+    other work."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def tree_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
 
@@ -54,10 +64,10 @@ def one_window(months: int, lake: bool) -> dict:
         env.pop("BTCFLOWS_LAKE", None)
         if lake:
             env["BTCFLOWS_LAKE"] = f"file://{tmp / 'lake'}"
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), _children_cpu()
         proc = subprocess.run([sys.executable, str(DRIVER), "--start", start.isoformat(), "--end", END.isoformat(),
                                "--crash-day", crash.isoformat()], check=False, env=env, capture_output=True, text=True)
-        wall = time.perf_counter() - t0
+        wall, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
         if proc.returncode != 0:
             raise SystemExit(f"{months} months failed:\n{proc.stderr[-3000:]}")
         import duckdb
@@ -69,6 +79,7 @@ def one_window(months: int, lake: bool) -> dict:
             raw_rows = sum(con.execute(f"select count(*) from raw.{t}").fetchone()[0] for t in tables)
             mart_rows = con.execute("select count(*) from marts.fct_dealer_gamma").fetchone()[0]
         return {"months": months, "days": (END - start).days + 1, "lake": lake, "wall_s": round(wall, 1),
+                "cpu_s": round(cpu, 1),
                 "raw_rows": raw_rows, "fct_dealer_gamma_rows": mart_rows,
                 "warehouse_mb": round((tmp / "btcflows.duckdb").stat().st_size / 1e6, 1),
                 "archive_mb": round(tree_bytes(tmp / "archive") / 1e6, 1),
