@@ -5,12 +5,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+SPARK_STAMP := $(VENV)/.spark-installed-stamp
 REAL_DATA ?= ../shared/data/feb2026
 REAL_WAREHOUSE ?= warehouse/feb2026.duckdb
 DEMO_WAREHOUSE ?= warehouse/btcflows.duckdb
 export PYTHONDONTWRITEBYTECODE
 
-.PHONY: install manifest demo demo-real test dev bench lint docs report clean chromium
+.PHONY: install manifest demo demo-real test test-spark java dev bench lint docs report clean chromium
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +45,21 @@ demo-real: manifest
 ## install and run the test suite (the browser test needs chromium: installed when absent)
 test: manifest chromium
 	$(PY) -m pytest -q -n 2 --dist loadfile --durations=15
+
+## the same dbt project on Spark (local mode) from the raw lake, every mart compared with DuckDB's build
+## (installs a JRE from Debian's packages when `java` is missing, and pyspark + dbt-spark into .venv)
+test-spark: manifest java $(SPARK_STAMP)
+	BTCFLOWS_SPARK_TESTS=1 $(PY) -m pytest -q -s tests/spark --durations=5
+
+$(SPARK_STAMP): pyproject.toml $(STAMP)
+	@echo "installing pyspark and dbt-spark into $(VENV) ..."
+	@$(BIN)/uv pip install -q --python $(PY) --compile-bytecode -e '.[dev,spark]' || \
+	  $(BIN)/pip install -q --disable-pip-version-check -e '.[dev,spark]'
+	@touch $(SPARK_STAMP)
+
+java:
+	@command -v java >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless)
+	@command -v java >/dev/null 2>&1 || { echo "no java on PATH and openjdk-17-jre-headless could not be installed"; exit 1; }
 
 ## the Dagster UI on 127.0.0.1:3000 with a persistent instance under warehouse/
 dev: manifest

@@ -14,7 +14,7 @@ same raw rows. Windows are per dataset: one file's days never touch another data
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -23,6 +23,7 @@ from pipelines.archive import Archive, ArchiveError, PayloadMeta, sha256_hex
 from pipelines.datasets import DATASETS
 from pipelines.files import ImportValidationError, check_csv
 from pipelines.ingest import collect_from_archive, remember_parsed
+from pipelines.lake import publish_window
 from pipelines.sources.base import Parsed
 from pipelines.sources.canonical_csv import NAME as SOURCE
 from pipelines.warehouse import Warehouse, WriteResult, add_lineage
@@ -52,7 +53,8 @@ class DatasetImport:
 
 
 def import_dataset(warehouse: Warehouse, archive: Archive, directory: Path, dataset: str, *, replace: bool,
-                   import_id: str, funds: Collection[str] = (), allow_mixed: bool = False) -> DatasetImport | None:
+                   import_id: str, funds: Collection[str] = (), allow_mixed: bool = False,
+                   log: Callable[[str], None] | None = None) -> DatasetImport | None:
     """Import `<directory>/<dataset>.csv` (None when there is no such file). `import_id` names the
     import (the run's id): recording the same import twice changes nothing."""
     path = Path(directory) / f"{dataset}.csv"
@@ -94,6 +96,8 @@ def import_dataset(warehouse: Warehouse, archive: Archive, directory: Path, data
             with contextlib.suppress(OSError, ArchiveError):  # best effort: a replay would redo the import
                 archive.forget_import(stored, import_id)
             raise
+        # the lake, when BTCFLOWS_LAKE is set: after the rows are in (a failed lake write names the window to redo)
+        publish_window(con, dataset, first, last, log=log)
     return DatasetImport(dataset, path, len(rows), first, last, replace, written, stored.path)
 
 

@@ -14,7 +14,7 @@
 -#}
 
 {% macro basis_days_to_settlement(from_utc, to_utc) -%}
-    ({{ dbt.datediff(from_utc, to_utc, 'second') }} / 86400.0)
+    (cast({{ dbt.datediff(from_utc, to_utc, 'second') }} as double) / 86400)
 {%- endmacro %}
 
 {% macro basis_total(settle, spot) -%}

@@ -10,5 +10,5 @@
 {%- endmacro %}
 
 {% macro correlation_change_z(r_new, n_new, r_old, n_old) -%}
-    (({{ fisher_z(r_new) }} - {{ fisher_z(r_old) }}) / sqrt(1.0 / ({{ n_new }} - 3) + 1.0 / ({{ n_old }} - 3)))
+    (({{ fisher_z(r_new) }} - {{ fisher_z(r_old) }}) / sqrt(cast(1 as double) / ({{ n_new }} - 3) + cast(1 as double) / ({{ n_old }} - 3)))
 {%- endmacro %}

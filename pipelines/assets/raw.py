@@ -12,6 +12,7 @@ from pipelines.checks import gx_worker
 from pipelines.checks.raw_checks import read_window
 from pipelines.datasets import DATASETS
 from pipelines.ingest import collect_from_archive
+from pipelines.lake import publish_window
 from pipelines.resources import IngestSettings, WarehouseResource
 from pipelines.warehouse import WarehouseLocked
 
@@ -45,7 +46,8 @@ def build_raw_asset(dataset: str, partitioned: bool = True) -> dg.AssetsDefiniti
             from pipelines.imports import import_dataset
 
             imported = import_dataset(wh, warehouse.archive, Path(ingest.files_dir), dataset, replace=ingest.replace,
-                                      import_id=context.run_id, funds=ingest.funds, allow_mixed=ingest.allow_mixed)
+                                      import_id=context.run_id, funds=ingest.funds, allow_mixed=ingest.allow_mixed,
+                                      log=context.log.info)
             if imported is None:
                 context.log.info(f"no {dataset}.csv in {ingest.files_dir}: raw.{dataset} left as it was")
                 return dg.MaterializeResult(metadata={"rows_in_window": 0, "file": "absent"})
@@ -63,6 +65,7 @@ def build_raw_asset(dataset: str, partitioned: bool = True) -> dg.AssetsDefiniti
             rows = collected.rows
             with wh.writer() as con:
                 result = wh.write_window(con, dataset, rows, start, end, allow_mixed=ingest.allow_mixed)
+                publish_window(con, dataset, start, end, log=context.log.info)  # the lake, when BTCFLOWS_LAKE is set
             context.log.info(
                 f"raw.{dataset} {start}..{end}: {result.rows_in_window} rows"
                 + (" (unchanged)" if result.unchanged else f", replaced {result.deleted}")

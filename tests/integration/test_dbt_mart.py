@@ -327,8 +327,8 @@ def test_models_land_in_exact_schemas_and_sources_map_to_raw_assets(synthetic):
 
 
 def test_column_rules_report_each_broken_rule_with_its_column_and_row_count(synthetic, tmp_path):
-    """column_rules (one dbt test per model for its grain, unique, not-null, accepted-value and range
-    rules) catches a value planted against each rule in a built mart; its failing rows name the rule,
+    """column_rules (one dbt test per model for its grain, unique, not-null, not-all-null, accepted-value
+    and range rules) catches a value planted against each rule in a built mart; its failing rows name the rule,
     the column and how many rows break it, and the failure count sums those rows."""
     import shutil
 
@@ -341,6 +341,8 @@ def test_column_rules_report_each_broken_rule_with_its_column_and_row_count(synt
         con.execute(f"update {MART} set data_mode = 'live' where trade_date = '2026-01-16'")  # marts: no 'live'
         # Two rows on one snapshot instant (and, copied whole, one trade_date twice).
         con.execute(f"insert into {MART} select * from {MART} where trade_date = '2026-01-20'")
+        # Null in every row although its input has BTC-USD bars: each row alone passes every other rule.
+        con.execute(f"update {MART} set btc_usd_4pm = null")
     result = run_dbt(["test", "--store-failures", "--select", f"{MART.split('.')[1]},test_name:column_rules"],
                      warehouse, tmp_path)
     assert result.returncode == 1, result.stdout[-3000:]
@@ -356,8 +358,9 @@ def test_column_rules_report_each_broken_rule_with_its_column_and_row_count(synt
         ("accepted_values", "data_mode", 1),
         ("unique", "trade_date", 2),
         ("unique", "snapshot_utc", 2),
+        ("not_all_null", "btc_usd_4pm", 1),
     }
-    assert "Got 7 results" in result.stdout or "7 results" in result.stdout, result.stdout[-3000:]
+    assert "Got 8 results" in result.stdout or "8 results" in result.stdout, result.stdout[-3000:]
 
 
 # -- the real data ------------------------------------------------------------------------------

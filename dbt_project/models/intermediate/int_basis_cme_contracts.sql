@@ -40,23 +40,35 @@ listed_contracts as (
     inner join cme_expiries on cme_futures.contract = cme_expiries.contract
 ),
 
+rolled_series_days as (
+    select distinct trade_date from cme_futures where contract = 'BTC-front-continuous'
+),
+
+-- the contract the rolled series carries: the first whose last trading day is on or after the trade date
+carried_contracts as (
+    select trade_date, contract
+    from (
+        select
+            rolled_series_days.trade_date,
+            cme_expiries.contract,
+            row_number() over (partition by rolled_series_days.trade_date order by cme_expiries.expiry_date) as nearness
+        from rolled_series_days
+        inner join cme_expiries on cme_expiries.expiry_date >= rolled_series_days.trade_date
+    ) as ranked
+    where nearness = 1
+),
+
 rolled_series as (
     select
         cme_futures.trade_date,
-        (
-            select cme_expiries.contract
-            from cme_expiries
-            where cme_expiries.expiry_date = (
-                select min(later.expiry_date) from cme_expiries as later
-                where later.expiry_date >= cme_futures.trade_date
-            )
-        ) as contract,
+        carried_contracts.contract,
         cme_futures.settle_usd_per_btc,
         cast(null as double) as volume_contracts,
         cast(null as double) as open_interest_contracts,
         true as is_rolled_series,
         cme_futures.data_mode as contract_data_mode
     from cme_futures
+    left join carried_contracts on cme_futures.trade_date = carried_contracts.trade_date
     where cme_futures.contract = 'BTC-front-continuous'
 ),
 

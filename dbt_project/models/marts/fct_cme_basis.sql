@@ -80,7 +80,7 @@ chosen_pairs as (
 constant_maturity as (
     select
         cme_days.trade_date,
-        cast(tenors.tenor_days as varchar) || 'd' as tenor,
+        cast(tenors.tenor_days as {{ dbt.type_string() }}) || 'd' as tenor,
         tenors.tenor_days,
         chosen_pairs.contract_near,
         chosen_pairs.contract_far,
@@ -109,7 +109,7 @@ front_tenor as (
         'front' as tenor,
         cast(null as integer) as tenor_days,
         front.cme_front_contract as contract_near,
-        cast(null as varchar) as contract_far,
+        cast(null as {{ dbt.type_string() }}) as contract_far,
         front.cme_front_expiry_date as expiry_date_near,
         cast(null as date) as expiry_date_far,
         front.cme_front_days_to_expiry as days_to_expiry,

@@ -199,7 +199,7 @@ all_funds as (
         'ALL' as ticker,
         max(flow_totals.total_etf_flow_usd) as flow_usd,
         max(flow_totals.reported_date) as reported_date,
-        cast(null as varchar) as flow_source,
+        cast(null as {{ dbt.type_string() }}) as flow_source,
         cast(null as double) as shares_outstanding,
         cast(null as double) as shares_created,
         cast(null as double) as nav_usd_per_share,
