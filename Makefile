@@ -5,11 +5,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+SPARK_STAMP := $(VENV)/.spark-installed-stamp
 REAL_DATA ?= ../shared/data/feb2026
 REAL_WAREHOUSE ?= warehouse/feb2026.duckdb
+DEMO_WAREHOUSE ?= warehouse/btcflows.duckdb
 export PYTHONDONTWRITEBYTECODE
 
-.PHONY: install manifest demo demo-real test dev serve bench lint docs report clean chromium
+.PHONY: install manifest demo demo-real test test-spark java dev serve bench lint docs report clean chromium
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,16 +30,36 @@ manifest: install
 demo: manifest
 	$(BIN)/btcflows demo
 
-## import the real February 2026 data (when ../shared/data/feb2026 is present) into its own warehouse
+## import the real February 2026 data (when ../shared/data/feb2026 is present) into its own warehouse;
+## its report draws the real dealer-gamma profile beside the simulated demo's (when `make demo` has run)
 demo-real: manifest
 	@test -d $(REAL_DATA) || { echo "no real data at $(REAL_DATA): nothing to import"; exit 1; }
 	BTCFLOWS_WAREHOUSE=$(REAL_WAREHOUSE) BTCFLOWS_ARCHIVE=warehouse/feb2026-archive $(BIN)/btcflows import $(REAL_DATA)
 	BTCFLOWS_WAREHOUSE=$(REAL_WAREHOUSE) $(BIN)/btcflows query \
 	  "select trade_date, data_mode, btc_usd_4pm, btc_usd_4pm_age_minutes, ibit_close, ibit_return, ibit_dollar_volume, ibit_flow_usd, total_etf_flow_usd, cme_front_basis_annualized, dvol from fct_daily_snapshot_4pm_et where trade_date between '2026-01-28' and '2026-02-10' order by 1"
+	BTCFLOWS_WAREHOUSE=$(REAL_WAREHOUSE) $(BIN)/btcflows query \
+	  "select snapshot_utc, venues, data_mode, option_lines_priced, reference_price_btc_usd, zero_gamma_level_usd, neg_gamma_band_low_strike, neg_gamma_band_high_strike, total_gex_usd_per_1pct from fct_dealer_gamma_summary order by 1"
+	BTCFLOWS_WAREHOUSE=$(REAL_WAREHOUSE) $(BIN)/btcflows report --around 2026-02-05 \
+	  $(if $(wildcard $(DEMO_WAREHOUSE)),--beside $(DEMO_WAREHOUSE))
 
 ## install and run the test suite (the browser test needs chromium: installed when absent)
 test: manifest chromium
 	$(PY) -m pytest -q -n 2 --dist loadfile --durations=15
+
+## the same dbt project on Spark (local mode) from the raw lake, every mart compared with DuckDB's build
+## (installs a JRE from Debian's packages when `java` is missing, and pyspark + dbt-spark into .venv)
+test-spark: manifest java $(SPARK_STAMP)
+	BTCFLOWS_SPARK_TESTS=1 $(PY) -m pytest -q -s tests/spark --durations=5
+
+$(SPARK_STAMP): pyproject.toml $(STAMP)
+	@echo "installing pyspark and dbt-spark into $(VENV) ..."
+	@$(BIN)/uv pip install -q --python $(PY) --compile-bytecode -e '.[dev,spark]' || \
+	  $(BIN)/pip install -q --disable-pip-version-check -e '.[dev,spark]'
+	@touch $(SPARK_STAMP)
+
+java:
+	@command -v java >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless)
+	@command -v java >/dev/null 2>&1 || { echo "no java on PATH and openjdk-17-jre-headless could not be installed"; exit 1; }
 
 ## the Dagster UI on 127.0.0.1:3000 (webserver, daemon, code server) on the warehouse's instance
 ## (the one `btcflows` runs record into: DAGSTER_HOME, else <warehouse dir>/dagster_home)

@@ -45,7 +45,7 @@ def main() -> None:
         from pipelines import sources
 
         selection = [dg.AssetKey(["archive", name]) for name in sources.names()]
-    run_materialization("demo", run_start, run_end, demo_overrides=overrides, asset_selection=selection)
+    run_materialization("demo", run_start, run_end, ingest_overrides=overrides, asset_selection=selection)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""`btcflows`: the command line. Sub-commands: demo, materialize, import, parse, query, archive, report, instance."""
+"""`btcflows`: the command line. Sub-commands: demo, materialize, import, parse, query, archive, report,
+reconcile, instance."""
 from __future__ import annotations
 
 import argparse
@@ -32,7 +33,7 @@ def _die(msg: str, code: int = 1) -> NoReturn:  # noqa: F821
 
 # -- materialization ------------------------------------------------------------------------
 def run_materialization(mode: str, start: date, end: date, files_dir: str = "", allow_mixed: bool = False,
-                        demo_overrides: dict | None = None, asset_selection=None, full_refresh: bool = False):
+                        ingest_overrides: dict | None = None, asset_selection=None, full_refresh: bool = False):
     """Run the `materialize_all` job of the Definitions over [start, end] (archive -> raw -> checks ->
     dbt -> report), in this process, recorded in the warehouse's Dagster instance; exits 1 with the
     failed steps and checks named when it fails."""
@@ -46,7 +47,7 @@ def run_materialization(mode: str, start: date, end: date, files_dir: str = "", 
     from pipelines.runs.instance import dagster_home
 
     t0 = time.monotonic()
-    ingest = {"mode": mode, "files_dir": files_dir, "allow_mixed": allow_mixed, **(demo_overrides or {})}
+    ingest = {"mode": mode, "files_dir": files_dir, "allow_mixed": allow_mixed, **(ingest_overrides or {})}
     log_path = paths_from_env().warehouse.parent / "logs" / "last_run.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     bulk = is_bulk(window_tags(start, end))
@@ -57,7 +58,6 @@ def run_materialization(mode: str, start: date, end: date, files_dir: str = "", 
         result = execute_job(MATERIALIZE_JOB, start, end, ingest=ingest, asset_selection=asset_selection,
                              tags={FULL_REFRESH_TAG: "true"} if full_refresh else None)
 
-    failures = [e for e in result.all_events if e.is_step_failure]
     failed_checks = []
     for check in result.get_asset_check_evaluations():
         if check.passed:
@@ -68,12 +68,10 @@ def run_materialization(mode: str, start: date, end: date, files_dir: str = "", 
         _say(f"check {check.asset_key.to_user_string()}:{check.check_name} "
              f"{'FAILED' if blocking else 'warns'}" + (f" ({rows.value} row(s))" if rows is not None else ""))
     if not result.success or failed_checks:
-        for ev in failures:
-            err = ev.event_specific_data.error
-            _say(f"step {ev.step_key} failed: {err.message.strip() if err else ''}")
-        _die(f"materialization of {start}..{end} failed ({len(failures)} step(s), {len(failed_checks)} check(s)): "
-             "a failed ingest step wrote nothing for its window; steps downstream of a failure did not run "
-             f"(run {result.run_id})")
+        from pipelines.run_log import failure_report
+
+        _say(f"run {result.run_id} failed: its events and logs are in the Dagster instance {dagster_home()} (make dev)")
+        _die(failure_report(result, start, end))
     _say(f"materialized {start}..{end} in {time.monotonic() - t0:.1f}s (run {result.run_id})")
     return result
 
@@ -120,7 +118,7 @@ def cmd_demo(args) -> None:
     paths = paths_from_env()
     _say(f"demo: simulated scenario (seed {args.seed}) {start}..{end}, crash day {crash}")
     _say(f"demo: warehouse {paths.warehouse}, archive {paths.archive}")
-    run_materialization("demo", run_start, run_end, demo_overrides={"demo_seed": args.seed})
+    run_materialization("demo", run_start, run_end, ingest_overrides={"demo_seed": args.seed})
     with Warehouse(paths.warehouse).reader() as con:
         from datetime import timedelta
 
@@ -144,25 +142,46 @@ def cmd_materialize(args) -> None:
 
 
 def cmd_import(args) -> None:
+    from pipelines.config import paths_from_env
     from pipelines.files import ImportValidationError, validate_dir
 
     directory = Path(args.dir)
+    funds = getattr(args, "fund", None) or []
+    replace = getattr(args, "replace", False)
     try:
-        summary = validate_dir(directory, progress=_say)
+        summary = validate_dir(directory, progress=_say, funds=funds)
     except ImportValidationError as exc:
         print(str(exc), file=sys.stderr)
         raise SystemExit(1)
     if not summary.datasets:
         _die(f"{directory}: no canonical <dataset>.csv files found")
+    if replace:
+        _announce_replacement(summary, paths_from_env().warehouse)
     run_materialization("files", summary.start, summary.end, files_dir=str(directory.resolve()),
                         allow_mixed=getattr(args, "allow_mixed", False),
+                        ingest_overrides={"replace": replace, "funds": funds},
                         full_refresh=getattr(args, "full_refresh", False))
     print(summary.render())
+
+
+def _announce_replacement(summary, warehouse_path: Path) -> None:
+    """--replace deletes rows: say which, per dataset, before anything is written."""
+    from pipelines.imports import rows_held
+    from pipelines.warehouse import Warehouse, WarehouseLocked
+
+    for s in summary.datasets.values():
+        try:
+            held = rows_held(Warehouse(warehouse_path), s.dataset, s.first, s.last)
+        except WarehouseLocked:
+            held = None
+        now = "" if held is None else f"the {held} row(s) it holds there "
+        _say(f"--replace: raw.{s.dataset} {s.first}..{s.last}: {now}will be replaced by the {s.rows} row(s) of {s.file}")
 
 
 def cmd_parse(args) -> None:
     from pipelines import sources
     from pipelines.archive import PayloadMeta
+    from pipelines.canonical_csv import write_canonical_csv
     from pipelines.sources.base import ParseError
 
     try:
@@ -177,6 +196,9 @@ def cmd_parse(args) -> None:
         import json
 
         meta = PayloadMeta.from_dict(json.loads(meta_path.read_text()))
+        if not meta.fetch_ok:
+            _die(f"{args.source}: {path} is a response of a failed fetch, kept for diagnosis, not data "
+                 f"(HTTP {meta.http_status}): {meta.fetch_error}")
     else:
         meta = PayloadMeta(source=args.source, endpoint=args.endpoint or "", url="", params=dict(p.split("=", 1) for p in args.param),
                            partition=args.partition or "")
@@ -186,25 +208,22 @@ def cmd_parse(args) -> None:
         _die(str(exc.with_file(str(path))))
     except Exception as exc:  # noqa: BLE001 - one clear line, not a traceback
         _die(f"{args.source}: cannot parse payload in {path}: {type(exc).__name__}: {exc}")
-    print(f"# dataset: {parsed.dataset}", file=sys.stderr)
-    parsed.rows.to_csv(sys.stdout, index=False)
+    print(f"# dataset: {parsed.dataset} (save as {parsed.dataset}.csv for btcflows import)", file=sys.stderr)
+    write_canonical_csv(parsed.dataset, parsed.rows, sys.stdout)
 
 
 def cmd_query(args) -> None:
     import duckdb
 
     from pipelines.config import paths_from_env
-    from pipelines.warehouse import Warehouse, WarehouseLocked
+    from pipelines.query import WarehouseLocked, refusal, run_query
 
     try:
-        with Warehouse(paths_from_env().warehouse).reader() as con:
-            df = con.execute(args.sql).df()
+        df = run_query(paths_from_env().warehouse, args.sql)
     except (WarehouseLocked, FileNotFoundError) as exc:
         _die(str(exc))
-    except duckdb.InvalidInputException as exc:
-        _die(f"query refused (the warehouse is opened read-only): {exc}" if "read-only" in str(exc) else f"query failed: {exc}")
     except duckdb.Error as exc:
-        _die(f"query failed: {exc}")
+        _die(refusal(exc))
     print_frame(df, as_csv=args.csv)
 
 
@@ -215,9 +234,17 @@ def cmd_archive(args) -> None:
     from pipelines.sources.base import ParseError
 
     archive = Archive(paths_from_env().archive)
-    bad = 0
-    for stored in archive.list(args.source):
-        if args.bad:
+    bad = failed = 0
+    broken: list[str] = []
+    for stored in archive.list(args.source, problems=broken, include_failed=True):
+        if stored.failed_fetch:
+            failed += 1
+            if args.bad:
+                print(f"{stored.meta.partition}  {stored.path}\n    failed fetch (HTTP {stored.meta.http_status}), "
+                      f"kept for diagnosis: {stored.meta.fetch_error}")
+            else:
+                print(f"{stored.meta.source:16} {stored.meta.partition}  {'FAILED':9} {stored.meta.endpoint:14} {stored.path}")
+        elif args.bad:
             try:
                 parse_payload(stored)
             except (ParseError, ArchiveError) as exc:
@@ -226,7 +253,13 @@ def cmd_archive(args) -> None:
         else:
             print(f"{stored.meta.source:16} {stored.meta.partition}  {stored.meta.mode:9} {stored.meta.endpoint:14} {stored.path}")
     if args.bad:
-        _say(f"{bad} payload(s) in {archive.root} do not parse")
+        _say(f"{bad} payload(s) in {archive.root} do not parse; {failed} response(s) of failed fetches")
+    elif failed:
+        _say(f"{failed} response(s) of failed fetches (FAILED; `btcflows archive --bad` says why)")
+    if broken:  # listed last, after every payload that could be read
+        for problem in broken:
+            _say(f"btcflows: {problem}")
+        raise SystemExit(1)
 
 
 def cmd_report(args) -> None:
@@ -239,8 +272,12 @@ def cmd_report(args) -> None:
         around = date.fromisoformat(args.around) if args.around else None
     except ValueError:
         _die(f"--around {args.around!r}: expected a date YYYY-MM-DD", 2)
+    beside = Path(args.beside).expanduser().resolve() if args.beside else None
+    if beside is not None and not beside.is_file():
+        _die(f"--beside {args.beside}: no warehouse there", 2)
     try:
-        report = build_report(paths.warehouse, out_dir=paths.reports, around=around, n_trading_days=args.days)
+        report = build_report(paths.warehouse, out_dir=paths.reports, around=around, n_trading_days=args.days,
+                              beside=beside)
     except (WarehouseLocked, FileNotFoundError) as exc:
         _die(str(exc))
     if report.banner:
@@ -257,6 +294,23 @@ def cmd_instance(args) -> None:
     with instance():  # its storage created now, before a webserver and a daemon start on it together
         pass
     print(dagster_home())
+
+
+def cmd_reconcile(args) -> None:
+    from pipelines.config import paths_from_env
+    from pipelines.reconcile import render
+    from pipelines.warehouse import Warehouse, WarehouseLocked
+
+    try:
+        with Warehouse(paths_from_env().warehouse).reader() as con:
+            document = render(con)
+    except (WarehouseLocked, FileNotFoundError) as exc:
+        _die(str(exc))
+    if args.out:
+        Path(args.out).write_text(document)
+        _say(f"wrote {args.out}")
+    else:
+        print(document, end="")
 
 
 def _quiet_library_warnings() -> None:
@@ -291,11 +345,17 @@ def main(argv: list[str] | None = None) -> None:
 
     p = sub.add_parser("import", help="validate and load canonical CSVs (<dataset>.csv) from DIR")
     p.add_argument("dir")
+    p.add_argument("--replace", action="store_true",
+                   help="replace each dataset's rows in its file's days (first..last) by the file's rows; "
+                        "default: add and revise the rows the files bring, delete nothing")
+    p.add_argument("--fund", action="append", default=[], metavar="TICKER",
+                   help="declare an etf_flows ticker that pipelines/funds.py does not list (repeatable)")
     p.add_argument("--allow-mixed", action="store_true")
     p.add_argument("--full-refresh", action="store_true", help="rebuild incremental dbt models whole")
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("parse", help="parse one payload file and print canonical rows as CSV")
+    p = sub.add_parser("parse", help="parse one payload file and print its canonical rows as CSV (the layout "
+                                     "btcflows import reads)")
     p.add_argument("source")
     p.add_argument("file")
     p.add_argument("--endpoint", help="endpoint name when the file has no .meta.json beside it")
@@ -303,12 +363,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--param", action="append", default=[], help="request parameter k=v (repeatable)")
     p.set_defaults(func=cmd_parse)
 
-    p = sub.add_parser("query", help="run read-only SQL against the warehouse")
+    p = sub.add_parser("query", help="run read-only SQL against the warehouse (it reads the warehouse and nothing else)")
     p.add_argument("sql")
     p.add_argument("--csv", action="store_true")
     p.set_defaults(func=cmd_query)
 
-    p = sub.add_parser("archive", help="list archived payloads (--bad: those that do not parse)")
+    p = sub.add_parser("archive", help="list archived payloads (--bad: those that do not parse, and the "
+                                       "responses of failed fetches)")
     p.add_argument("--source")
     p.add_argument("--bad", action="store_true")
     p.set_defaults(func=cmd_archive)
@@ -316,7 +377,13 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("report", help="render the charts (PNG) and the HTML report into <warehouse dir>/reports")
     p.add_argument("--around", help="centre the window on this date (YYYY-MM-DD); default: the last trading days")
     p.add_argument("--days", type=int, default=60, help="trading days in the window (default 60)")
+    p.add_argument("--beside", metavar="WAREHOUSE", help="another warehouse (e.g. the demo's, or the real data's) "
+                                                       "whose dealer-gamma profile is drawn beside this one's")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("reconcile", help="each claim of the event analysis beside the warehouse's figure and a verdict")
+    p.add_argument("--out", help="write the markdown here (e.g. docs/RECONCILIATION.md) instead of printing it")
+    p.set_defaults(func=cmd_reconcile)
 
     p = sub.add_parser("instance", help="print the Dagster instance directory (DAGSTER_HOME) runs of this warehouse "
                                         "record into, creating it (dagster.yaml, storage) on first use")

@@ -7,8 +7,12 @@ Trading ends 16:00 London that day and the contract cash-settles to the BRR.
 from __future__ import annotations
 
 import calendar
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+FINAL_SETTLEMENT_LONDON_TIME = time(16, 0)
 
 MONTH_CODES = "FGHJKMNQUVXZ"  # Jan..Dec
 MONTH_ABBR = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
@@ -35,6 +39,12 @@ def expiry_date(year: int, month: int) -> date:
     while not is_uk_and_us_business_day(day):
         day -= timedelta(days=1)
     return day
+
+
+def final_settlement_instant(expiry: date) -> datetime:
+    """The final settlement of a contract whose last trading day is `expiry`: trading ends 16:00
+    London that day (aware UTC; 15:00 UTC under BST, 16:00 UTC otherwise)."""
+    return datetime.combine(expiry, FINAL_SETTLEMENT_LONDON_TIME, tzinfo=LONDON).astimezone(UTC)
 
 
 def contract_code(year: int, month: int, product: str = "BTC") -> str:

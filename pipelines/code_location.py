@@ -11,6 +11,7 @@ from pipelines.assets.report import report
 from pipelines.checks.raw_checks import build_freshness_sensor, freshness_checks, raw_quality_checks
 from pipelines.jobs import WAREHOUSE_EXECUTOR, jobs
 from pipelines.resources import GreatExpectationsWorker, IngestSettings, WarehouseResource
+from pipelines.run_log import COMMAND_LOGGER, command_logger
 from pipelines.schedules import schedules
 from pipelines.sensors import sensors
 
@@ -34,6 +35,8 @@ defs = dg.Definitions(
     schedules=schedules,
     sensors=[*sensors, build_freshness_sensor()],
     resources=resources(),
-    # also the executor of the UI's ad-hoc asset runs (Materialize), not only of the jobs
+    # the executor of every job and of the UI's ad-hoc asset runs (Materialize)
     executor=WAREHOUSE_EXECUTOR,
+    # console: runs from the UI, schedules and sensors; a `btcflows` command selects its own
+    loggers={"console": dg.colored_console_logger, COMMAND_LOGGER: command_logger},
 )

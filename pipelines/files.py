@@ -1,18 +1,23 @@
-"""Canonical CSV import (`btcflows import DIR`): `<dataset>.csv` files in the layout of DATASETS.md,
-validated whole before anything is written. Every bad cell is reported (file, line, column, problem)."""
+"""Canonical CSV files (`btcflows import DIR`): `<dataset>.csv` in the layout of DATASETS.md, read and
+checked whole before anything is written. Every problem is one line: file, line, column, what is
+wrong (a byte that is not UTF-8, a row with too many or too few fields, a header with no data rows,
+an impossible date or time, a number that is not finite, a duplicate key, an undeclared fund)."""
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from pipelines.archive import sha256_hex
 from pipelines.datasets import DATASETS, Dataset
+from pipelines.funds import unknown_funds
 from pipelines.warehouse import add_lineage
 
 MAX_PROBLEMS_SHOWN = 200
@@ -50,8 +55,8 @@ class DatasetSummary:
     dataset: str
     file: str
     rows: int
-    first: date | None
-    last: date | None
+    first: date  # the file's first and last New York day: its window
+    last: date
     non_trading_day_rows: int
 
 
@@ -62,11 +67,11 @@ class ImportSummary:
 
     @property
     def start(self) -> date:
-        return min(s.first for s in self.datasets.values() if s.first)
+        return min(s.first for s in self.datasets.values())
 
     @property
     def end(self) -> date:
-        return max(s.last for s in self.datasets.values() if s.last)
+        return max(s.last for s in self.datasets.values())
 
     def render(self) -> str:
         lines = [f"imported {self.directory} ({len(self.datasets)} dataset(s), mode real):"]
@@ -75,78 +80,154 @@ class ImportSummary:
             lines.append(f"  {s.dataset:22} {s.rows:>7} rows  {s.first}..{s.last}{flag}")
         absent = sorted(set(DATASETS) - set(self.datasets))
         if absent:
-            lines.append(f"  absent (left empty; marts leave their columns null): {', '.join(absent)}")
+            lines.append(f"  no file (their raw tables are left as they were): {', '.join(absent)}")
         return "\n".join(lines)
 
 
-def _check_header(path: Path, ds: Dataset, header: list[str]) -> list[str]:
+def _check_header(name: str, ds: Dataset, header: list[str]) -> list[str]:
     problems = []
     allowed = set(ds.column_names)
     for col in header:
         if col not in allowed:
-            problems.append(f"{path.name}: line 1: column {col!r} is not in {ds.name} "
+            problems.append(f"{name}: line 1: column {col!r} is not in {ds.name} "
                             f"(expected columns: {', '.join(ds.column_names)})")
     for col in ds.required_columns:
         if col not in header:
-            problems.append(f"{path.name}: line 1: required column {col!r} is missing")
+            problems.append(f"{name}: line 1: required column {col!r} is missing")
     if len(set(header)) != len(header):
-        problems.append(f"{path.name}: line 1: a column name appears twice")
+        problems.append(f"{name}: line 1: a column name appears twice")
     return problems
 
 
-def read_checked(path: Path, ds: Dataset) -> tuple[pd.DataFrame, list[str]]:
-    """Read one canonical CSV; return typed canonical rows and every problem found."""
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        header = next(csv.reader(fh), None)
+def _decode(data: bytes, name: str) -> tuple[str | None, list[str]]:
+    """The text of a UTF-8 file (a BOM dropped), or the first byte that is not UTF-8, located."""
+    data = data.removeprefix(codecs.BOM_UTF8)
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        before = data[line_start:exc.start].decode("utf-8", errors="replace")
+        field = max(len(next(csv.reader([before]), [])) - 1, 0)
+        header = next(csv.reader([data.split(b"\n", 1)[0].decode("utf-8", errors="replace")]), [])
+        column = f"column {header[field].strip()!r}: " if line > 1 and field < len(header) else ""
+        return None, [f"{name}: line {line}: {column}byte 0x{data[exc.start]:02x} is not UTF-8 (save the file as UTF-8)"]
+
+
+def _records(text: str, name: str) -> tuple[list[str] | None, list[list[str]], list[int], list[str]]:
+    """Header, data rows and their line numbers; a row whose field count differs from the header's
+    is a problem (pandas would shift or fill its values)."""
+    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
+    rows, lines, problems = [], [], []
+    try:
+        header = next(reader, None)
+        if header is None or not any(h.strip() for h in header):
+            return None, [], [], [f"{name}: line 1: the file is empty (no header row)"]
+        header = [h.strip() for h in header]
+        for row in reader:
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue  # a blank line
+            if len(row) != len(header):
+                extra = f"; the field {row[len(header)]!r} has no column" if len(row) > len(header) else ""
+                problems.append(f"{name}: line {reader.line_num}: {len(row)} fields where the header has "
+                                f"{len(header)}{extra}")
+                continue
+            rows.append(row)
+            lines.append(reader.line_num)
+    except csv.Error as exc:
+        problems.append(f"{name}: line {reader.line_num}: not readable as CSV: {exc}")
+    if not rows and not problems:
+        problems.append(f"{name}: no data rows (line 1 is the header, nothing follows)")
+    return header, rows, lines, problems
+
+
+def check_csv(data: bytes, name: str, ds: Dataset, funds: Collection[str] | None = None
+              ) -> tuple[pd.DataFrame, list[str]]:
+    """Typed canonical rows of one canonical CSV (`data`, the file `name`), and every problem found.
+    `funds`: for etf_flows, the tickers declared on top of pipelines/funds.py (None: not checked)."""
+    empty_frame = pd.DataFrame(columns=ds.column_names)
+    text, problems = _decode(data, name)
+    if text is None:
+        return empty_frame, problems
+    header, records, lines, problems = _records(text, name)
     if header is None:
-        return pd.DataFrame(columns=ds.column_names), [f"{path.name}: the file is empty (no header row)"]
-    header = [h.strip() for h in header]
-    problems = _check_header(path, ds, header)
-    if problems:
-        return pd.DataFrame(columns=ds.column_names), problems
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True)
-    raw.columns = header
-    line = raw.index + 2
+        return empty_frame, problems
+    header_problems = _check_header(name, ds, header)
+    if header_problems:
+        return empty_frame, header_problems + problems
+    raw = pd.DataFrame(records, columns=header, dtype="str")
+    line = np.asarray(lines, dtype=np.int64)
     out = pd.DataFrame(index=raw.index)
     for col in ds.columns:
         if col.name not in raw.columns:
             out[col.name] = None
             continue
         text = raw[col.name].str.strip()
-        empty = text == ""
-        def where(mask, what, name=col.name, text=text):
-            problems.extend(f"{path.name}: line {ln}: column {name!r}: {what} ({val!r})"
+        empty = (text == "").to_numpy()
+
+        def where(mask, what, name_=col.name, text=text):
+            mask = np.asarray(mask, dtype=bool)
+            problems.extend(f"{name}: line {ln}: column {name_!r}: {what} ({val!r})"
                             for ln, val in zip(line[mask], text[mask]))
 
         if col.name in ds.key:  # other empty cells mean "unknown" (DATASETS.md)
-            problems.extend(f"{path.name}: line {ln}: column {col.name!r}: key value is empty" for ln in line[empty])
+            problems.extend(f"{name}: line {ln}: column {col.name!r}: key value is empty" for ln in line[empty])
         if col.kind == "date":
-            ok = text.str.match(_DATE)
+            ok = text.str.match(_DATE).to_numpy()
             parsed = pd.to_datetime(text.where(ok), format="%Y-%m-%d", errors="coerce")
-            where(~empty & parsed.isna(), "not a date YYYY-MM-DD")
+            where(~empty & parsed.isna().to_numpy(), "not a date YYYY-MM-DD (or no such day)")
             out[col.name] = parsed.dt.date.where(parsed.notna(), None)
         elif col.kind == "timestamp":
-            ok = text.str.match(_TIMESTAMP)
-            where(~empty & ~ok, "not a UTC timestamp ending in Z (YYYY-MM-DDTHH:MM:SSZ)")
+            ok = text.str.match(_TIMESTAMP).to_numpy()
             parsed = pd.to_datetime(text.where(ok), utc=True, errors="coerce", format="ISO8601")
+            where(~empty & ~ok, "not a UTC timestamp ending in Z (YYYY-MM-DDTHH:MM:SSZ)")
+            where(~empty & ok & parsed.isna().to_numpy(), "no such date or time of day")
             out[col.name] = parsed.dt.tz_localize(None)
         elif col.kind in ("float", "int"):
-            num = pd.to_numeric(text.where(~empty), errors="coerce")
-            where(~empty & num.isna(), "not a number")
+            num = pd.to_numeric(text.where(~empty), errors="coerce").astype("float64")
+            infinite = np.isinf(num.to_numpy())
+            where(~empty & num.isna().to_numpy(), "not a number")
+            where(infinite, "not a finite number")
+            if col.kind == "int":
+                where(num.notna().to_numpy() & ~infinite & (num != num.round()).to_numpy(), "not a whole number")
             if col.nonnegative:
-                where(num < 0, "negative value not allowed")
-            out[col.name] = num.astype("float64")
+                where((num < 0).to_numpy() & ~infinite, "negative value not allowed")
+            out[col.name] = num
         else:
             out[col.name] = text.where(~empty, None)
         if col.name in ds.allowed:
-            bad = ~empty & ~text.isin(ds.allowed[col.name])
+            bad = ~empty & ~text.isin(ds.allowed[col.name]).to_numpy()
             where(bad, f"not one of {', '.join(ds.allowed[col.name])}")
+        if col.name in ds.allowed_with and ds.allowed_with[col.name][0] in raw.columns:
+            # a value of the closed set, but not one the row's venue (say) lists
+            other, accepted = ds.allowed_with[col.name]
+            for ln, o, v in zip(line, raw[other].str.strip(), text):
+                if v in ds.allowed.get(col.name, (v,)) and o in accepted and v not in accepted[o]:
+                    problems.append(f"{name}: line {ln}: column {col.name!r}: not one of "
+                                    f"{', '.join(accepted[o])} for {other} {o} ({v!r})")
+    if funds is not None and ds.name == "etf_flows":
+        problems.extend(_unknown_fund_problems(name, out["ticker"], line, funds))
     if not problems:
-        dup = out.duplicated(list(ds.key), keep="first")
+        dup = out.duplicated(list(ds.key), keep="first").to_numpy()
         for ln, (_, row) in zip(line[dup], out.loc[dup, list(ds.key)].iterrows()):
             key = ", ".join(f"{k}={row[k]}" for k in ds.key)
-            problems.append(f"{path.name}: line {ln}: duplicate key ({key}) seen on an earlier line")
+            problems.append(f"{name}: line {ln}: duplicate key ({key}) seen on an earlier line")
     return out[ds.column_names], problems
+
+
+def _unknown_fund_problems(name: str, tickers: pd.Series, line: np.ndarray, declared: Collection[str]) -> list[str]:
+    problems = []
+    for ticker in unknown_funds(tickers.dropna(), declared):
+        at = line[(tickers == ticker).to_numpy()]
+        more = f" (and on {len(at) - 1} later line(s))" if len(at) > 1 else ""
+        problems.append(f"{name}: line {at[0]}: column 'ticker': {ticker!r} is not a known US spot bitcoin ETF "
+                        f"(pipelines/funds.py){more}; if it is one, declare it: --fund {ticker}")
+    return problems
+
+
+def read_checked(path: Path, ds: Dataset, funds: Collection[str] | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Read one canonical CSV file; return typed canonical rows and every problem found."""
+    return check_csv(path.read_bytes(), path.name, ds, funds)
 
 
 def dataset_files(directory: Path) -> tuple[dict[str, Path], list[str]]:
@@ -163,39 +244,24 @@ def dataset_files(directory: Path) -> tuple[dict[str, Path], list[str]]:
     return found, problems
 
 
-def validate_dir(directory: Path, progress: Callable[[str], None] = lambda s: None) -> ImportSummary:
-    """Check every file in `directory`; raise ImportValidationError listing every problem."""
+def validate_dir(directory: Path, progress: Callable[[str], None] = lambda s: None,
+                 funds: Collection[str] = ()) -> ImportSummary:
+    """Check every file in `directory` (`funds`: etf_flows tickers declared on top of
+    pipelines/funds.py); raise ImportValidationError listing every problem."""
     files, problems = dataset_files(directory)
     summary = ImportSummary(directory)
     for name, path in files.items():
         ds = DATASETS[name]
-        rows, found = read_checked(path, ds)
+        rows, found = read_checked(path, ds, funds)
         problems.extend(found)
         if found:
             progress(f"  {path.name}: {len(found)} problem(s)")
             continue
-        dates = pd.to_datetime(rows[ds.date_column]).dt.date if len(rows) else pd.Series([], dtype=object)
-        lineage = add_lineage(rows, ds, source=path.name, mode="real", sha256="") if len(rows) else rows
-        non_trading = non_trading_day_rows(name, lineage)
-        summary.datasets[name] = DatasetSummary(
-            name, path.name, len(rows),
-            min(lineage["_partition"]) if len(rows) else None,
-            max(lineage["_partition"]) if len(rows) else None,
-            non_trading,
-        )
-        progress(f"  checked {path.name}: {len(rows)} rows" + (f" ({dates.min()}..{dates.max()})" if len(rows) else ""))
+        lineage = add_lineage(rows, ds, source=path.name, mode="real", sha256="")
+        first, last = min(lineage["_partition"]), max(lineage["_partition"])
+        summary.datasets[name] = DatasetSummary(name, path.name, len(rows), first, last,
+                                                non_trading_day_rows(name, lineage))
+        progress(f"  checked {path.name}: {len(rows)} rows ({first}..{last})")
     if problems:
         raise ImportValidationError(problems)
     return summary
-
-
-def read_dataset_file(directory: Path, dataset: str) -> pd.DataFrame | None:
-    """Typed rows of `<directory>/<dataset>.csv` with lineage, or None when the file is absent."""
-    path = directory / f"{dataset}.csv"
-    if not path.exists():
-        return None
-    ds = DATASETS[dataset]
-    rows, problems = read_checked(path, ds)
-    if problems:
-        raise ImportValidationError(problems)
-    return add_lineage(rows, ds, source=path.name, mode="real", sha256=sha256_hex(path.read_bytes()))

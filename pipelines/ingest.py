@@ -11,7 +11,7 @@ import pandas as pd
 
 from pipelines import sources
 from pipelines.archive import Archive, ArchiveError, StoredPayload
-from pipelines.datasets import DATASETS, LINEAGE_COLUMNS
+from pipelines.datasets import DATASETS, EARLIEST_DATE, LINEAGE_COLUMNS
 from pipelines.sources.base import ParseError
 from pipelines.warehouse import add_lineage
 
@@ -57,18 +57,24 @@ _parse_cache_rows = 0
 
 def parse_payload(stored: StoredPayload):
     """Parse one archived payload (hash verified). Errors name the source, the file and the field."""
-    global _parse_cache_rows
     key = (stored.meta.source, stored.meta.sha256)
     if key in _PARSE_CACHE:
         _PARSE_CACHE.move_to_end(key)
         return _PARSE_CACHE[key]
     parsed = _parse_uncached(stored)
-    _PARSE_CACHE[key] = parsed
-    _parse_cache_rows += len(parsed.rows)
+    remember_parsed(stored.meta.source, stored.meta.sha256, parsed)
+    return parsed
+
+
+def remember_parsed(source: str, sha256: str, parsed) -> None:
+    """Cache a payload's parse (also one made before it was archived: an import reads its file first)."""
+    global _parse_cache_rows
+    previous = _PARSE_CACHE.pop((source, sha256), None)
+    _parse_cache_rows += len(parsed.rows) - (len(previous.rows) if previous is not None else 0)
+    _PARSE_CACHE[(source, sha256)] = parsed
     while _parse_cache_rows > _PARSE_CACHE_MAX_ROWS and len(_PARSE_CACHE) > 1:
         _, evicted = _PARSE_CACHE.popitem(last=False)
         _parse_cache_rows -= len(evicted.rows)
-    return parsed
 
 
 def _parse_uncached(stored: StoredPayload):
@@ -86,39 +92,70 @@ def _parse_uncached(stored: StoredPayload):
 def collect_from_archive(archive: Archive, dataset: str, start: date, end: date) -> CollectedRows:
     """Rows of `dataset` whose New York date lies in [start, end], from every payload of every source
     that can hold them. For a key seen in several payloads, each column takes its value from the
-    latest fetched payload that has one (revisions win; partial rows from two endpoints merge)."""
+    latest fetched payload that has one (revisions win; partial rows from two endpoints merge), the
+    payloads of an endpoint its source ranks higher (ENDPOINT_RANK) before any other; an import that
+    replaced the dataset's rows in some days leaves only rows fetched since, there."""
     ds = DATASETS[dataset]
-    frames, origins, problems, count = [], [], [], 0
+    frames, origins, problems, replaced, count = [], [], [], [], 0
     for name in sources.sources_for(dataset):
-        horizon = end + timedelta(days=lookahead_days(name))
-        holds = getattr(sources.get(name), "dataset_for", None)
-        for stored in archive.list(name, start, horizon):
+        module = sources.get(name)
+        holds = getattr(module, "dataset_for", None)
+        covers = getattr(module, "covers", None)
+        rank = getattr(module, "ENDPOINT_RANK", {})
+        # A payload of many days (an imported file) lies under its first day: read every one that
+        # starts by `end` and ends on or after `start`.
+        listing = (archive.list(name, None, end) if covers is not None
+                   else archive.list(name, start, end + timedelta(days=lookahead_days(name))))
+        for stored in listing:
             if holds is not None and holds(stored.meta) not in (None, dataset):
                 continue  # its request says it holds another dataset: no need to parse it here
+            if covers is not None and covers(stored.meta)[1] < start:
+                continue
             try:
                 parsed = parse_payload(stored)
             except (ParseError, ArchiveError) as exc:
                 problems.append(str(exc))
                 continue
             count += 1
+            replaced += getattr(module, "replacements", lambda meta: [])(stored.meta)
             if parsed.dataset != dataset or parsed.rows.empty:
                 continue
             frames.append(parsed.rows)
-            origins.append((name, stored.meta.mode, stored.meta.sha256, stored.meta.fetched_at, len(parsed.rows)))
+            origins.append((name, stored.meta.mode, stored.meta.sha256, stored.meta.fetched_at,
+                            rank.get(stored.meta.endpoint, 0), len(parsed.rows), stored.path))
     if problems:
         raise IngestError(dataset, problems)
     if not frames:
         return CollectedRows(dataset, empty_rows(dataset), count, {})
     # Lineage for the whole window at once (per payload it cost more than the parsing).
-    lengths = [o[4] for o in origins]
-    source, mode, sha, fetched_at = (np.repeat([o[i] for o in origins], lengths) for i in range(4))
+    lengths = [o[5] for o in origins]
+    source, mode, sha, fetched_at, endpoint_rank = (np.repeat([o[i] for o in origins], lengths) for i in range(5))
     rows = add_lineage(pd.concat(frames, ignore_index=True), ds, source=source, mode=mode, sha256=sha)
     rows["_fetched_at"] = fetched_at
+    rows["_endpoint_rank"] = endpoint_rank
+    _refuse_prehistoric_rows(rows, ds, {o[2]: o for o in origins})
     rows = rows.loc[(rows["_partition"] >= start) & (rows["_partition"] <= end)]
+    for first, last, at in replaced:
+        rows = rows.loc[~((rows["_partition"] >= first) & (rows["_partition"] <= last) & (rows["_fetched_at"] < at))]
     if rows.empty:
         return CollectedRows(dataset, empty_rows(dataset), count, {})
     per_source = {str(k): int(v) for k, v in rows["_source"].value_counts().sort_index().items()}
     return CollectedRows(dataset, merge_revisions(rows, dataset), count, per_source)
+
+
+def _refuse_prehistoric_rows(rows: pd.DataFrame, ds, origins: dict) -> None:
+    """A row dated before bitcoin existed is a unit mix-up (seconds read as milliseconds, a
+    day count read as a date), not a row outside the window to drop without a word."""
+    early = rows["_partition"].notna() & (rows["_partition"] < EARLIEST_DATE)
+    if not early.any():
+        return
+    problems = []
+    for sha, group in rows.loc[early].groupby("_payload_sha256", sort=False):
+        source, path = origins[sha][0], origins[sha][6]
+        problems.append(f"{source}: payload {path} (field {ds.date_column!r}): {len(group)} row(s) dated before "
+                        f"{EARLIEST_DATE} (first: {group[ds.date_column].iloc[0]}): a unit mix-up, e.g. seconds "
+                        "where milliseconds belong")
+    raise IngestError(ds.name, problems)
 
 
 def merge_revisions(rows: pd.DataFrame, dataset: str) -> pd.DataFrame:
@@ -128,7 +165,8 @@ def merge_revisions(rows: pd.DataFrame, dataset: str) -> pd.DataFrame:
         bad = rows.loc[missing_key].iloc[0]
         problem = f"{bad['_source']}: payload {bad['_payload_sha256'][:16]} has a row without its key ({', '.join(ds.key)})"
         raise IngestError(dataset, [problem])
-    rows = rows.sort_values(["_fetched_at", "_payload_sha256"], kind="stable")
+    order = [c for c in ("_endpoint_rank", "_fetched_at", "_payload_sha256") if c in rows]
+    rows = rows.sort_values(order, kind="stable")
     grouped = rows.groupby(list(ds.key), sort=True, as_index=False, dropna=False)
     merged = grouped.last()
     first_seen = [c for c in FIRST_SEEN_COLUMNS.get(dataset, ()) if c in rows]

@@ -3,8 +3,9 @@ same definitions.
 
 Every job writes the one DuckDB file, which takes one writer at a time: its steps gain nothing from
 a process each, and the multiprocess executor would start a Python process per step that imports
-the whole code location again. So every job, and the UI's ad-hoc asset runs
-(`Definitions(executor=...)`), runs its steps in the run's own process (`in_process_executor`).
+the whole code location again. So every job, and the UI's ad-hoc asset runs, runs its steps in the run's own process
+(`in_process_executor`). The executor is the Definitions' (`Definitions(executor=...)`), not set per job,
+so that another code location over the same jobs picks its own (pipelines/cluster.py).
 """
 from __future__ import annotations
 
@@ -26,7 +27,6 @@ FRESHNESS_CHECKS = dg.AssetSelection.checks(*freshness_checks)
 materialize_all = dg.define_asset_job(
     "materialize_all",
     selection=dg.AssetSelection.all() - REFERENCE_TABLES - FRESHNESS_CHECKS,
-    executor_def=WAREHOUSE_EXECUTOR,
     description="Everything for a window: archive -> raw (+ blocking Great Expectations checks) -> dbt build "
                 "(tests as checks) -> report. One partition, a partition range (single-run backfill), or a bulk "
                 "window (tags btcflows/window_start and btcflows/window_end, YYYY-MM-DD). Ingest mode: "
@@ -40,7 +40,6 @@ refresh_marts_job = dg.define_asset_job(
     selection=dg.AssetSelection.groups("staging", "intermediate", "marts") | dg.AssetSelection.assets("report"),
     # its assets are not partitioned: this gives the launchpad a partition (range) picker
     partitions_def=daily_partitions,
-    executor_def=WAREHOUSE_EXECUTOR,
     description="dbt build (staging -> intermediate -> marts, with tests) over a partition range, then the report.",
 )
 
@@ -53,7 +52,7 @@ def ingest_job(spec: IngestSchedule) -> dg.UnresolvedAssetJobDefinition:
     selection = dg.AssetSelection.assets(*[dg.AssetKey(["archive", n]) for n in spec.sources],
                                          *[dg.AssetKey(["raw", d]) for d in datasets]) - FRESHNESS_CHECKS
     return dg.define_asset_job(
-        spec.job_name, selection=selection, executor_def=WAREHOUSE_EXECUTOR,
+        spec.job_name, selection=selection,
         description=f"archive + raw for {', '.join(spec.sources)} ({', '.join(datasets)}).",
     )
 

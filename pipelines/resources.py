@@ -45,11 +45,15 @@ class IngestSettings(dg.ConfigurableResource):
     replay: parse what the archive holds (no network).
     live:   fetch every source for the window, archive each response, then replay.
     demo:   render the simulator's payloads for the window into the archive, then replay.
-    files:  read canonical CSVs `<files_dir>/<dataset>.csv` (btcflows import).
+    files:  import canonical CSVs `<files_dir>/<dataset>.csv` (btcflows import, pipelines/imports.py):
+            the rows each file brings are added or revised (`replace`: the file's days are replaced);
+            `funds` declares etf_flows tickers beyond pipelines/funds.py.
     """
 
     mode: str = "replay"
     files_dir: str = ""
+    replace: bool = False
+    funds: list[str] = []  # noqa: RUF012 (a pydantic field: each resource gets its own copy)
     demo_seed: int = 7
     demo_start: str = "2025-10-01"
     demo_end: str = "2026-03-31"

@@ -73,6 +73,13 @@ INGEST_SCHEDULES = (
         "09:30 New York, weekdays: ETF flows are reported on T+1, so the morning run fetches the previous "
         "NYSE trading day's partition (Friday's on Monday).",
     ),
+    IngestSchedule(
+        "sec_filings_schedule", "30 22 * * 1-5",
+        ("sec-edgar",),
+        "today",
+        "22:30 New York, weekdays: the day's 424B2 pricing supplements naming the iShares Bitcoin Trust (EDGAR "
+        "takes filings until 22:00; later ones are dated the next business day) for today's partition.",
+    ),
 )
 
 

@@ -24,11 +24,23 @@ def new_york_date(ts: datetime) -> date:
 
 
 @lru_cache(maxsize=1)
-def _nyse_sessions() -> frozenset[date]:
+def _nyse_closes() -> dict[date, datetime]:
+    """Session date -> its closing instant (aware UTC): 16:00 New York, 13:00 on early-close days."""
     import exchange_calendars as xcals
 
     cal = xcals.get_calendar("XNYS", start=CALENDAR_START.isoformat(), end=CALENDAR_END.isoformat())
-    return frozenset(s.date() for s in cal.sessions)
+    return {s.date(): close.to_pydatetime() for s, close in cal.closes.items()}
+
+
+@lru_cache(maxsize=1)
+def _nyse_sessions() -> frozenset[date]:
+    return frozenset(_nyse_closes())
+
+
+def nyse_close_instant(day: date) -> datetime | None:
+    """When NYSE closed on `day` (aware UTC), or None when it held no session. Early closes (the day
+    after Thanksgiving, Christmas Eve, ...) end at 13:00 New York; the snapshot stays at 16:00."""
+    return _nyse_closes().get(day)
 
 
 def trading_day_set() -> frozenset[date]:

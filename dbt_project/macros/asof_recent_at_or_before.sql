@@ -33,13 +33,5 @@
 {% endmacro %}
 
 {% macro default__asof_recent_at_or_before(snapshots, snapshot_time, observations, observed_time, max_age_minutes) %}
-    select snapshots.*, observations.*
-    from {{ snapshots }} as snapshots
-    left join {{ observations }} as observations
-        on observations.{{ observed_time }} = (
-            select max(earlier.{{ observed_time }})
-            from {{ observations }} as earlier
-            where earlier.{{ observed_time }} <= snapshots.{{ snapshot_time }}
-              and earlier.{{ observed_time }} >= {{ dbt.dateadd('minute', -1 * max_age_minutes, 'snapshots.' ~ snapshot_time) }}
-        )
+    {{ btcflows.asof_by_running_max(snapshots, snapshot_time, observations, observed_time, max_age_minutes) }}
 {% endmacro %}

@@ -10,6 +10,7 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
 from packaging import version
 
 from pipelines.dbt_project import dbt_env, dbt_file_log_level, dbt_project, dbt_target_path
@@ -19,6 +20,10 @@ from pipelines.runs.dbt_ahead import ahead_env, dbt_step_executable, start_dbt_a
 from pipelines.runs.instance import DUCKDB_POOL
 
 MANIFEST_PATH = dbt_project().manifest_path
+from pipelines.warehouse import WarehouseLocked
+
+CHECKPOINT_WAIT_S = 30.0  # dbt's process may still be closing the file when its command returns
+DBT_LOCK_WAIT_S = 60.0
 
 
 class Translator(DagsterDbtTranslator):
@@ -78,13 +83,45 @@ def run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: W
             args: list[str], start: date, end: date) -> Iterator:
     # dbt runs as a subprocess started inside dbt.cli() with a copy of this environment: the
     # profile finds the warehouse through BTCFLOWS_WAREHOUSE, the window_start()/window_end() macros
-    # the window, btcflows-dbt its dbt-ahead (if the run started one). Restored afterwards so later
-    # dbt commands in this process do not inherit a window.
+    # the window, btcflows-dbt its dbt-ahead (if the run started one). Restored afterwards
+    # so later dbt commands in this process do not inherit a window.
     target = dbt_target_path(warehouse.warehouse_file)
+    # dbt fails at once when another process holds the file: wait for it to be free first (up to a
+    # minute; another run's dbt build takes seconds), and name the lock if dbt still meets it.
+    warehouse.warehouse.checkpoint(wait_s=DBT_LOCK_WAIT_S)
     with _environment({**dbt_env(warehouse.warehouse_file, start, end), **ahead_env(target),
                        "DBT_LOG_LEVEL_FILE": dbt_file_log_level()}):
         invocation = dbt.cli(args, context=context, target_path=target)
-    yield from invocation.stream()
+    try:
+        yield from invocation.stream()
+    except DagsterDbtCliRuntimeError as exc:
+        raise DbtFailed(dbt_failure(exc, args, invocation.process.returncode, warehouse.warehouse_file)) from exc
+    finally:
+        checkpoint_after_dbt(context, warehouse)
+
+
+class DbtFailed(Exception):
+    """The dbt command of a run failed (a model, a test, or dbt itself)."""
+
+
+def dbt_failure(exc: Exception, args: list[str], code: int | None, warehouse_path: str) -> str:
+    """One line for a failed dbt command: its first error, or the lock it met."""
+    _, _, errors = str(exc).partition("Errors parsed from dbt logs:")
+    first = " ".join(errors.strip().split("\n\n", 1)[0].split())  # dagster-dbt joins dbt's messages with blank lines
+    if "could not set lock" in errors.lower():
+        return (f"dbt could not open the warehouse {warehouse_path}: another process holds its lock "
+                "(a second run?); the marts were not rebuilt")
+    return f"dbt {args[0]} failed (exit code {code})" + (f": {first}" if first else "") + "; dbt's events are in the run's log"
+
+
+def checkpoint_after_dbt(context, warehouse: WarehouseResource) -> None:
+    """dbt wrote from its own process, which may end without closing DuckDB (dbt-ahead's does):
+    its writes can sit in the .wal beside the warehouse. Fold them into the .duckdb file now, in
+    every launch path, so that file alone holds the marts whenever no run is active."""
+    try:
+        warehouse.warehouse.checkpoint(wait_s=CHECKPOINT_WAIT_S)
+    except WarehouseLocked as exc:  # another run writes now; its own checkpoint will include these
+        context.log.warning(f"warehouse not checkpointed after dbt: {exc}")
 
 
 # A run tagged with this ("true") rebuilds incremental models whole (`dbt build --full-refresh`):

@@ -3,9 +3,10 @@
 
 Every suite holds, from the dataset's definition: each canonical column exists and has its kind's
 type (timestamps naive = UTC, as DuckDB stores them); the key columns are never null and unique
-together; `Dataset.allowed` values and `VENUES`; `Column.nonnegative` (prices, volumes, open
-interest) >= 0; the row's date no later than now + 1 day and no earlier than 2009-01-03 (catches
-epoch / ms-vs-s mistakes). Plus a few plausibility rules per dataset (PLAUSIBILITY below).
+together; `Dataset.allowed` values (venues included) and `Dataset.allowed_with` pairs (e.g. the
+option underlyings each venue lists); every number finite; `Column.nonnegative` (prices, volumes,
+open interest) >= 0; the row's date no later than now + 1 day and no earlier than 2009-01-03
+(catches epoch / ms-vs-s mistakes). Plus a few plausibility rules per dataset (PLAUSIBILITY below).
 
 GX is imported lazily (seconds: see BENCHMARKS.md) and its ephemeral context is built once per
 process; a validation of one batch is quick next to that.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,13 +23,14 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
-from pipelines.datasets import DATASETS, LINEAGE_COLUMNS, MODES, VENUES, Dataset
+from pipelines.datasets import DATASETS, EARLIEST_DATE, LINEAGE_COLUMNS, MODES, Dataset
 
 MAX_FAILING_ROWS = 20
-# Bitcoin's genesis block: no market row can be dated earlier.
-EARLIEST = pd.Timestamp("2009-01-03")
+EARLIEST = pd.Timestamp(EARLIEST_DATE)
 FUTURE_SLACK = timedelta(days=1)
 MAX_ABS_DAILY_RETURN = 0.5
+# Numbers must be finite (NaN cannot reach a raw table: DuckDB stores a pandas NaN as NULL).
+LARGEST_FINITE = sys.float_info.max
 RETURN_COLUMN = "_close_return"  # derived: close-to-close return per (symbol, source), daily_bars
 
 # The types a column of each kind may have in a pandas frame. A naive datetime64 column is UTC by
@@ -48,6 +51,7 @@ ORDERED_PAIRS: dict[str, list[tuple[str, str]]] = {
     "option_chain_snapshot": [("expiry_utc", "snapshot_utc")],
     "daily_bars": [("high", "low")],
     "hourly_bars": [("high", "low")],
+    "structured_notes": [("maturity_date", "pricing_date"), ("maturity_date", "observation_date")],
 }
 # Plausibility bounds (column -> (min, max)), beyond the dataset's own non-negativity.
 PLAUSIBILITY: dict[str, dict[str, tuple[float | None, float | None]]] = {
@@ -55,9 +59,11 @@ PLAUSIBILITY: dict[str, dict[str, tuple[float | None, float | None]]] = {
     "option_chain_snapshot": {"mark_iv": (None, 10.0)},  # 1000 % implied vol
     "vol_index_daily": {"close": (1.0, 500.0)},
     "daily_bars": {RETURN_COLUMN: (-MAX_ABS_DAILY_RETURN, MAX_ABS_DAILY_RETURN)},
+    "structured_notes": {"barrier_fraction_of_initial": (0.0, 2.0), "barrier_seq": (1, None)},
 }
-# Columns dated in the future by nature (contract expiries) are exempt from the "not in the future" rule.
-FUTURE_BY_NATURE = {"expiry_date", "expiry_utc"}
+# Columns dated in the future by nature (contract expiries, a note's maturity, call dates, and the
+# pricing date a preliminary supplement announces) are exempt from the "not in the future" rule.
+FUTURE_BY_NATURE = {"expiry_date", "expiry_utc", "maturity_date", "observation_date", "pricing_date"}
 
 
 @dataclass(frozen=True)
@@ -140,8 +146,10 @@ def expectation_suite(dataset: str, now: datetime | None = None, columns: list[s
         if col.name not in present:
             continue
         add(gxe.ExpectColumnValuesToBeInTypeList(column=col.name, type_list=TYPE_LISTS[col.kind]))
-        if col.nonnegative:
-            add(gxe.ExpectColumnValuesToBeBetween(column=col.name, min_value=0))
+        if col.nonnegative:  # and finite: an infinity is never a price, a volume or a count
+            add(gxe.ExpectColumnValuesToBeBetween(column=col.name, min_value=0, max_value=LARGEST_FINITE))
+        elif col.kind in ("float", "int"):
+            add(gxe.ExpectColumnValuesToBeBetween(column=col.name, min_value=-LARGEST_FINITE, max_value=LARGEST_FINITE))
         if col.kind in ("date", "timestamp"):
             upper = None if col.name in FUTURE_BY_NATURE else latest
             add(gxe.ExpectColumnValuesToBeBetween(column=col.name, min_value=EARLIEST, max_value=upper))
@@ -153,8 +161,11 @@ def expectation_suite(dataset: str, now: datetime | None = None, columns: list[s
     for name, values in ds.allowed.items():
         if name in present:
             add(gxe.ExpectColumnValuesToBeInSet(column=name, value_set=list(values)))
-    if "venue" in present:
-        add(gxe.ExpectColumnValuesToBeInSet(column="venue", value_set=list(VENUES)))
+    for name, (other, accepted) in ds.allowed_with.items():
+        if {name, other} <= present:
+            add(gxe.ExpectColumnPairValuesToBeInSet(
+                column_A=other, column_B=name, value_pairs_set=[(o, v) for o, vs in accepted.items() for v in vs],
+                ignore_row_if="either_value_is_missing"))
     for a, b in ORDERED_PAIRS.get(dataset, []):
         if {a, b} <= present:
             add(gxe.ExpectColumnPairValuesAToBeGreaterThanB(

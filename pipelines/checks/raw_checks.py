@@ -7,7 +7,8 @@ check runs in the same "duckdb" pool, so no writer of this code location is open
 the suite, and on failure names the failing rows in its metadata. Severity ERROR + blocking: dbt
 models downstream of a failing raw table are not materialized in that run.
 
-`freshness_checks`: per source (`archive/<source>`), at its cadence (FRESHNESS below).
+`freshness_checks`: per fetched source (`archive/<source>`; not the files `btcflows import` brings), at its
+cadence (FRESHNESS below).
 """
 
 import json
@@ -149,7 +150,7 @@ def _archive_keys(names) -> list[dg.AssetKey]:
 
 
 def build_freshness_checks() -> list[dg.AssetChecksDefinition]:
-    names = sources.names()
+    names = sources.fetched_names()
     hourly = [n for n in names if n in HOURLY_SOURCES]
     weekly = [n for n in names if n in WEEKLY_SOURCES]
     daily = [n for n in names if n not in HOURLY_SOURCES and n not in WEEKLY_SOURCES]

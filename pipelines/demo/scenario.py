@@ -2,24 +2,25 @@
 
 `build_scenario(seed, start, end, crash_day)` returns the canonical rows of every dataset the demo
 sources serve (`Scenario.canonical`, exact DATASETS columns, `source` = the source NAME that
-serves the rows) and the facts planted in them (`Scenario.truths`), recomputed from those frames
-alone so that anything built from the payloads can be checked against them.
+serves the rows) and what was planted in them (`Scenario.truths`), stated in market terms: BTC at
+4 pm New York on the event days, the flows and shares created, CME settlements. What the marts
+should show for them is derived by an independent reference (tests/reference), not here.
 
-Rules (calibrated to ../shared/docs/EVENT.md; "td[k]" = the k-th NYSE trading day from the crash
-day, td[0] = crash day, td[+1] = rebound day):
+Calibrated to the real data of ../shared/docs/EVENT.md (../shared/data/feb2026). "td[k]" = the
+k-th NYSE trading day from the crash day, td[0] = crash day (2026-02-05), td[+1] = rebound day:
 
 * Clock. BTC is one log-price path sampled hourly. The daily "4 pm" price of a calendar day is the
   path at 16:00 New York = the close of the hourly bar that ends then (starts 20:00 UTC in winter,
   19:00 UTC in summer). Daily 4pm-to-4pm log returns are drawn first, then the hours in between are
   a Brownian bridge between consecutive 4 pm prices, so the hourly and daily views agree exactly.
-  The path is anchored at BTC 73,000 USD at 4 pm on td[-1] (so the crash lands near 63.4k and the
-  planted gamma band 64k-71k sits just above spot, as in the event).
+  The path is anchored at BTC 73,400 USD at 4 pm on td[-1] (real: 73,414).
 * Returns. 4pm-to-4pm log returns: on trading days sigma 2.2% with loading rho on a common "risk"
   factor z_risk (rho = 0.15, and 0.85 inside the correlation regime = the 35 calendar days up to
   the crash day, with a drift of -0.4%/day there); weekends/holidays sigma 1.5%, no risk factor.
-  Planted simple returns between consecutive trading days (calendar days between them set flat):
-  td[-4] -5.8%, td[-1] -4.0%, td[0] -13.2%, td[+1] +11.5%. On planted days z_risk = rho * z_btc
-  (its conditional mean), clipped to +-3.5, so peers move with bitcoin.
+  Planted simple returns between consecutive trading days, as BTC at 4 pm moved in the real data
+  (calendar days between them set flat): td[-5] -5.8% (29 Jan), td[-4] -0.2%, td[-3] -6.9%,
+  td[-2] -2.1%, td[-1] -3.8%, td[0] -13.2%, td[+1] +10.3%. On planted days z_risk = rho * z_btc (its
+  conditional mean), clipped to +-3.5, so peers move with bitcoin.
 * Peers (yahoo daily bars, trading days). Log returns sigma_p * (loading * z + sqrt(1-loading^2)
   * own noise): IGV 1.6% on z_risk with loading 0.9 (so corr(IBIT, IGV) ~ 0.9*rho: ~0.13 normally,
   ~0.75 in the regime); QQQ 1.1% loading 0.75 on z_risk; GLD 1.0% on z_risk with loading 0.1,
@@ -28,30 +29,37 @@ day, td[0] = crash day, td[+1] = rebound day):
 * IBIT. BTC per share 0.000570 at the window start, falling by the 0.25%/year sponsor fee. NAV =
   BTC at 4 pm x BTC per share (cents). Close = NAV x (1 + N(0, 0.08%)) (cents), so IBIT
   close-to-close returns follow bitcoin's 4pm-to-4pm returns. Volume (shares, whole hundreds)
-  lognormal around 45 M x (1 + 10|return|); on the crash day it is set so the dollar volume is 2.0x
-  the largest of every other day in the window.
+  lognormal around 45 M x (1 + 10|return|); on the crash day it is set so the dollar volume is 1.27x
+  the previous record (the largest of the earlier days; real: US$10.27 bn vs 8.07 bn), and later
+  days stay below it.
 * Flows. IBIT shares outstanding change in 40,000-share baskets: delta = basket-rounded (target
   USD / NAV); farside IBIT flow = delta shares x NAV rounded to US$0.1 m (Farside's precision).
-  Targets: 30 m + 3 bn x return + N(0, 120 m), a quarter of days zero; planted td[-4] -530 m,
-  td[-1] -370 m, td[0] -175 m, td[+1] exactly +6,000,000 shares. Other funds (FBTC GBTC ARKB BITB
-  HODL BTC) share a common flow factor; planted others' totals td[-4] -310 m, td[-1] -170 m,
-  td[0] -260 m, td[+1] +330 m. All flows are multiples of US$100,000. `reported_date` = T + 1
-  calendar day (the first fetch of the Farside page that shows T). btc_held = shares x BTC/share.
+  Targets: 30 m + 1.5 bn x the day's return + 2.5 bn x the previous day's + N(0, 120 m) (flows
+  follow the price with a lag), a quarter of days zero; planted as in the real data: td[-5]
+  -317.8 m, td[-4] -528.3 m (the redemption the day after the -5.8% drop), td[-3] +142.0 m, td[-2]
+  +60.0 m, td[-1] -373.4 m, td[0] -175.3 m, td[+1] exactly 5,800,000 shares created (~US$232 m).
+  Other funds (FBTC GBTC ARKB BITB HODL BTC) share a common flow factor; planted others' totals are
+  the real all-fund totals minus IBIT: td[-5] -500.0 m, td[-4] +18.6 m, td[-3] +419.8 m, td[-2]
+  -332.0 m, td[-1] -171.5 m, td[0] -258.8 m, td[+1] +139.5 m (all funds +US$371 m on the rebound).
+  All flows are multiples of US$100,000. `reported_date` = T + 1 calendar day (the first fetch of
+  the Farside page that shows T). btc_held = shares x BTC/share.
 * Options volume (OCC, IBIT). Total contracts lognormal around 900 k x (1 + 6|return|), put share
   0.38 (+ up to 0.15 on down days); crash day: 2.0x the window's other maximum, 62% puts.
 * CME. Listed: the 6 nearest contract months whose expiry is after the trade date, plus Decembers
-  up to two in all; no row on or after a contract's expiry day. Settle = BTC 4 pm x (1 + b x days
-  to expiry / 365), tick 5 USD, b = front basis (AR around 6%, planted td[-1] 4.5%, td[0] 3.0%,
-  td[+1] 9.0%) + 1.2% per year of extra maturity. Total open interest (contracts) AR around 22,000,
+  up to two in all; no row on or after a contract's expiry day. Settle = BTC 4 pm x (1 + b x t / 365),
+  t = fractional days from 4 pm New York to the contract's final settlement (16:00 London on its last
+  trading day), tick 5 USD; b = the front's annualized basis (front: the nearest contract with at
+  least 7 days left; AR around 6%, planted td[-1] 3.4%, td[0] 3.3%, td[+1] 9.0%: the article's jump)
+  + 1.2% per year of maturity beyond the front. Total open interest (contracts) AR around 22,000,
   planted td[0] = 0.92 x td[-1] and td[+1] = 1.07 x td[0]; split over months by rank, rolling from
-  the front in its last 7 days. Volume follows |return|.
+  the nearest in its last 7 days. Volume follows |return|.
 * Binance. Hourly BTCUSDT open interest (BTC) AR around 95,000 x a level that falls linearly from
   1.0 at td[-1] 4 pm to 0.78 at td[0] 4 pm and 0.68 at td[+1] 4 pm, and stays there (no recovery,
-  even in dollars after the +11.5% rebound);
-  USD value = BTC x the path price at that instant. Funding every 00/08/16 UTC around 0.0001,
-  negative from 16:00 UTC on the crash day to 16:00 UTC two days later.
-* DVOL. Daily, AR around 48, a ramp of +8 through the regime, 90 +- 0.5 on the crash day, then the
-  excess decays by 0.55 per day. Two decimals.
+  even in dollars after the rebound); USD value = BTC x the path price at that instant. Funding
+  every 00/08/16 UTC around 0.0001, negative from 16:00 UTC on the crash day to 16:00 UTC two days
+  later (as in the real data).
+* DVOL. Daily, AR around 48, a ramp of +8 through the regime, 82.6 +- 0.5 on the crash day (real:
+  82.62), then the excess decays by 0.55 per day. Two decimals.
 * Deribit chain (16:00 New York, every calendar day). Expiries (08:00 UTC): next two Fridays,
   this and next month's last Friday, next quarter-end's last Friday. Strikes every 1,000 USD within
   +-30% of spot. Forward = spot x (1 + 5% x T). Smile on DVOL. OI (BTC): calls around 1.1 x spot,
@@ -76,8 +84,9 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from pipelines.cme_calendar import contract_code, expiry_date
+from pipelines.cme_calendar import contract_code, expiry_date, final_settlement_instant
 from pipelines.datasets import DATASETS
+from pipelines.demo.notes import simulate_notes
 from pipelines.timeutils import NEW_YORK, calendar_days, snapshot_instant, trading_days
 
 DEFAULT_SEED = 7
@@ -85,9 +94,10 @@ DEFAULT_START = date(2025, 10, 1)
 DEFAULT_END = date(2026, 3, 31)
 DEFAULT_CRASH_DAY = date(2026, 2, 5)
 
-# Anchor and planted facts
-BTC_ANCHOR_USD = 73_000.0  # BTC at 4 pm New York on the day before the crash
-PLANTED_RETURNS = {-4: -0.058, -1: -0.040, 0: -0.132, +1: +0.115}  # trading-day offset -> simple return
+# Anchor and planted facts (the real data of 29 Jan .. 6 Feb 2026)
+BTC_ANCHOR_USD = 73_400.0  # BTC at 4 pm New York on the day before the crash
+# trading-day offset -> BTC 4pm-to-4pm simple return
+PLANTED_RETURNS = {-5: -0.058, -4: -0.002, -3: -0.069, -2: -0.021, -1: -0.038, 0: -0.132, +1: +0.103}
 REGIME_DAYS = 35  # calendar days before the crash with the high IBIT/IGV correlation
 RHO_NORMAL, RHO_REGIME = 0.15, 0.85
 REGIME_DRIFT_LOG_PER_DAY = -0.004
@@ -98,18 +108,23 @@ IBIT_BTC_PER_SHARE_START = 0.000570
 SPONSOR_FEE_PER_YEAR = 0.0025
 IBIT_SHARES_START = 1_270_000_000
 CREATION_BASKET_SHARES = 40_000
-IBIT_PLANTED_FLOW_USD = {-4: -530e6, -1: -370e6, 0: -175e6}
-IBIT_REBOUND_SHARES = 6_000_000
+IBIT_PLANTED_FLOW_USD = {-5: -317.8e6, -4: -528.3e6, -3: 142.0e6, -2: 60.0e6, -1: -373.4e6, 0: -175.3e6}
+IBIT_REBOUND_SHARES = 5_800_000  # 145 baskets: ~US$232 m at the rebound's NAV
+IBIT_FLOW_PER_RETURN_USD, IBIT_FLOW_PER_PREVIOUS_RETURN_USD = 1.5e9, 2.5e9
 OTHER_FUND_WEIGHTS = {"FBTC": 0.40, "GBTC": 0.15, "ARKB": 0.15, "BITB": 0.15, "HODL": 0.08, "BTC": 0.07}
-OTHERS_PLANTED_FLOW_USD = {-4: -310e6, -1: -170e6, 0: -260e6, +1: +330e6}
+OTHERS_PLANTED_FLOW_USD = {-5: -500.0e6, -4: 18.6e6, -3: 419.8e6, -2: -332.0e6, -1: -171.5e6, 0: -258.8e6,
+                           +1: 139.5e6}
 FARSIDE_PRECISION_USD = 100_000
-RECORD_MULTIPLE = 2.0  # crash-day record vs the largest other day (dollar volume, options volume)
+DOLLAR_VOLUME_RECORD_MULTIPLE = 1.27  # crash-day IBIT dollar volume vs the previous record
+OPTIONS_RECORD_MULTIPLE = 2.0  # crash-day IBIT options contracts vs the window's largest other day
 
 CME_TICK_USD = 5.0
-CME_BASIS_PLANTED = {-1: 0.045, 0: 0.030, +1: 0.090}  # front annualized basis
+CME_FRONT_MIN_DAYS = 7.0  # the front: the nearest contract with at least this many days to final settlement
+CME_BASIS_PLANTED = {-1: 0.034, 0: 0.033, +1: 0.090}  # front annualized basis (ACT/365 to final settlement)
+CME_TERM_BASIS_PER_YEAR = 0.012
 CME_OI_CRASH_FACTOR, CME_OI_REBOUND_FACTOR = 0.92, 1.07
 BINANCE_OI_LEVELS = (1.0, 0.78, 0.68)  # at td[-1], td[0], td[+1] 4 pm
-DVOL_CRASH = 90.0
+DVOL_CRASH = 82.6
 GAMMA_BAND_USD = (64_000.0, 71_000.0)
 BAND_PUT_OI_BTC = 2_500.0
 
@@ -128,40 +143,26 @@ MONTH_ABBR = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OC
 
 @dataclass(frozen=True)
 class Truths:
-    """What the scenario planted, recomputed from the canonical frames (see `truths_from_frames`)."""
+    """What the scenario planted, in market terms, read back from the canonical frames. The mart values
+    they imply (returns, basis, flows in the marts' conventions) come from tests/reference."""
 
-    daily: pd.DataFrame  # one row per NYSE trading day, keyed by trade_date
     crash_day: date
     rebound_day: date
-    pre_crash_day: date
-    big_drop_day: date  # td[-4], the -5.8% day with the -530 m redemption
+    pre_crash_day: date  # td[-1]
+    big_drop_day: date  # td[-5], the -5.8% day
+    big_redemption_day: date  # td[-4], the -528 m redemption
     regime_start: date
-    crash_ibit_return: float
-    rebound_btc_return: float
-    record_ibit_dollar_volume: float
-    previous_record_ibit_dollar_volume: float  # largest on any other day of the window
-    record_ibit_options_contracts: float
-    previous_record_ibit_options_contracts: float
-    crash_ibit_put_contracts: float
-    crash_ibit_call_contracts: float
+    btc_usd_4pm: dict[date, float]  # BTC at 16:00 New York, td[-6] .. td[+1]
+    ibit_flow_usd: dict[date, float]  # IBIT's tracker figure, td[-5] .. td[+1]
+    all_funds_flow_usd: dict[date, float]  # all funds' tracker figures summed, td[-5] .. td[+1]
     rebound_ibit_shares_created: float
-    rebound_ibit_flow_usd: float
-    rebound_other_etf_flow_usd: float
-    big_drop_ibit_flow_usd: float
-    pre_crash_ibit_flow_usd: float
-    cme_front_basis_crash: float
-    cme_front_basis_rebound: float
-    cme_open_interest_pre_crash: float
-    cme_open_interest_crash: float
-    cme_open_interest_rebound: float
-    binance_open_interest_usd_pre_crash: float
-    binance_open_interest_usd_crash: float
-    binance_open_interest_usd_rebound: float
+    crash_dollar_volume_multiple: float  # crash-day IBIT dollar volume / the previous record
+    cme_front_settlements: dict[date, tuple[str, float]]  # (front contract, settlement), td[-1] .. td[+1]
+    cme_front_basis_planted: dict[date, float]  # the annualized basis those settlements were priced at
+    cme_open_interest_contracts: dict[date, float]  # BTC months' total, td[-1] .. td[+1]
+    binance_open_interest_levels: dict[date, float]  # Binance OI in BTC relative to td[-1] 4 pm
     dvol_crash: float
     gamma_band_usd: tuple[float, float]
-    gamma_band_short_share_crash: float  # share of dealer short gamma (USD/1%) in the band, crash day
-    ibit_igv_corr_regime: float  # daily returns, trading days in the regime before the crash day
-    ibit_igv_corr_before: float  # the same number of trading days before the regime
     ibit_btc_per_share_start: float = IBIT_BTC_PER_SHARE_START
 
 
@@ -297,9 +298,9 @@ def build_scenario(
     if crash_day not in tdays:
         raise ValueError(f"crash day {crash_day} is not an NYSE trading day inside {start}..{end}")
     k0 = tdays.index(crash_day)
-    if k0 < 5 or k0 + 1 >= len(tdays):
-        raise ValueError("the window needs at least 5 trading days before the crash and one after")
-    td = {k: tdays[k0 + k] for k in range(-5, 2)}
+    if k0 < 6 or k0 + 1 >= len(tdays):
+        raise ValueError("the window needs at least 6 trading days before the crash and one after")
+    td = {k: tdays[k0 + k] for k in range(-6, 2)}
 
     # Calendar days with one day of margin on each side (the hourly bridge needs both ends).
     ext = calendar_days(start - timedelta(days=1), end + timedelta(days=1))
@@ -346,9 +347,12 @@ def build_scenario(
 
     bars = [_equity_bars("IBIT", tdays, ibit_close, np.nan_to_num(ibit_ret), 45e6, rs)]
     ibit_volume = bars[0]["volume"].to_numpy().copy()
-    others = np.arange(nt) != k_crash
-    prev_record = float(np.max(ibit_close[others] * ibit_volume[others]))
-    ibit_volume[k_crash] = math.ceil(RECORD_MULTIPLE * prev_record / ibit_close[k_crash] / 100) * 100
+    prev_record = float(np.max(ibit_close[:k_crash] * ibit_volume[:k_crash]))
+    record = DOLLAR_VOLUME_RECORD_MULTIPLE * prev_record
+    ibit_volume[k_crash] = math.ceil(record / ibit_close[k_crash] / 100) * 100
+    later = np.arange(nt) > k_crash
+    too_big = later & (ibit_close * ibit_volume >= 0.9 * record)  # the crash day stays the record
+    ibit_volume[too_big] = np.floor(0.9 * record / ibit_close[too_big] / 100) * 100
     bars[0]["volume"] = ibit_volume.astype(float)
 
     for sym, bps0 in (("FBTC", 0.000877), ("GBTC", 0.000786)):
@@ -411,8 +415,8 @@ def build_scenario(
         "vol_index_daily": vol_index,
         "cot_positions": cot,
     }
-    truths = truths_from_frames(canonical, crash_day, regime_start)
-    return Scenario(seed, start, end, crash_day, canonical, truths)
+    canonical["structured_notes"] = simulate_notes(seed, daily_bars, crash_day, start, end)
+    return Scenario(seed, start, end, crash_day, canonical, _truths(canonical, td, regime_start))
 
 
 def _hourly_path(rs, ext, btc_4pm, start, end):
@@ -469,7 +473,9 @@ def _etf_flows(rs, tdays, td, nav, ibit_ret, bps):
     rng = rs("flows")
     nt = len(tdays)
     k_of = {d: i for i, d in enumerate(tdays)}
-    target = 30e6 + 3e9 * np.nan_to_num(ibit_ret) + rng.normal(0, 120e6, nt)
+    r = np.nan_to_num(ibit_ret)
+    target = (30e6 + IBIT_FLOW_PER_RETURN_USD * r + IBIT_FLOW_PER_PREVIOUS_RETURN_USD * np.r_[0.0, r[:-1]]
+              + rng.normal(0, 120e6, nt))
     target[rng.random(nt) < 0.25] = 0.0
     for k, usd in IBIT_PLANTED_FLOW_USD.items():
         target[k_of[td[k]]] = usd
@@ -511,7 +517,7 @@ def _options_volume(rs, tdays, k_crash, ibit_ret):
     total = 900e3 * rng.lognormal(0, 0.3, nt) * (1 + 6 * np.abs(r))
     put_share = 0.38 + 0.15 * np.clip(-r / 0.05, 0, 1) + rng.normal(0, 0.02, nt)
     others = np.arange(nt) != k_crash
-    total[k_crash] = RECORD_MULTIPLE * total[others].max()
+    total[k_crash] = OPTIONS_RECORD_MULTIPLE * total[others].max()
     put_share[k_crash] = 0.62
     puts = np.round(total * put_share)
     calls = np.round(total) - puts
@@ -538,17 +544,22 @@ def _cme(rs, tdays, td, btc_t, ibit_ret):
     rows: dict[str, list] = {k: [] for k in ("trade_date", "contract", "expiry_date", "settle", "volume", "open_interest")}
     for i, d in enumerate(tdays):  # one small block per trading day
         months = listed_cme_months(d)
-        exps = np.array([(_expiry(y, m) - d).days for y, m in months], dtype=float)
+        snapshot = snapshot_instant(d)
+        # fractional days from 4 pm New York to each contract's final settlement (4 pm London)
+        exps = np.array([(final_settlement_instant(_expiry(y, m)) - snapshot).total_seconds() / 86_400
+                         for y, m in months])
         order = np.argsort(exps)
         w = np.empty(len(months))
         w[order] = rank_weights[: len(months)]
-        front = order[0]
-        if exps[front] < 7:  # the roll: front OI migrates to the second month in its last week
-            moved = w[front] * (7 - exps[front]) / 7
-            w[front] -= moved
+        nearest = order[0]
+        if exps[nearest] < 7:  # the roll: the nearest month's OI migrates to the second in its last week
+            moved = w[nearest] * (7 - exps[nearest]) / 7
+            w[nearest] -= moved
             w[order[1]] += moved
         w /= w.sum()
-        b = front_basis[i] + 0.012 * (exps - exps[front]) / 365 + rng.normal(0, 0.002, len(months)) * (exps != exps[front])
+        front = next(j for j in order if exps[j] >= CME_FRONT_MIN_DAYS)
+        b = (front_basis[i] + CME_TERM_BASIS_PER_YEAR * (exps - exps[front]) / 365
+             + rng.normal(0, 0.002, len(months)) * (np.arange(len(months)) != front))
         settle = _round_to(btc_t[i] * (1 + b * exps / 365), CME_TICK_USD)
         rows["trade_date"] += [d] * len(months)
         rows["contract"] += [contract_code(y, m) for y, m in months]
@@ -556,7 +567,9 @@ def _cme(rs, tdays, td, btc_t, ibit_ret):
         rows["settle"] += list(settle)
         rows["volume"] += list(np.round(total_vol[i] * w))
         rows["open_interest"] += list(np.round(total_oi[i] * w))
-    futures = _frame("futures_daily", {**rows, "venue": "CME", "source": "cme-settlements"})
+    # the demo's CME open interest is served on its settlements pages
+    futures = _frame("futures_daily", {**rows, "venue": "CME", "source": "cme-settlements",
+                                       "open_interest_source": "settlements"})
     return futures, total_oi
 
 
@@ -664,136 +677,47 @@ def _deribit_chain(rs, days, spot, dvol, regime_start, rebound_day):
 
 
 # ---------------------------------------------------------------------------------------------
-# truths, from the frames alone
+# truths, in market terms
 
 
-def dealer_gamma_by_strike(chain: pd.DataFrame) -> pd.Series:
-    """Dealer gamma exposure (USD per 1% move) by strike, equity convention (dealers long calls,
-    short puts), Black-76 on each line's forward: gamma x OI x multiplier x F^2 x 0.01."""
-    f = chain["underlying_price"].to_numpy(float)
-    k = chain["strike"].to_numpy(float)
-    sigma = chain["mark_iv"].to_numpy(float)
-    t = (chain["expiry_utc"] - chain["snapshot_utc"]).dt.total_seconds().to_numpy() / (365 * 86400)
-    d1 = (np.log(f / k) + sigma**2 * t / 2) / (sigma * np.sqrt(t))
-    gamma = np.exp(-d1**2 / 2) / math.sqrt(2 * math.pi) / (f * sigma * np.sqrt(t))
-    sign = np.where(chain["put_call"].to_numpy() == "C", 1.0, -1.0)
-    gex = sign * gamma * chain["open_interest"].to_numpy(float) * chain["multiplier"].to_numpy(float) * f**2 * 0.01
-    return pd.Series(gex, index=chain["strike"].to_numpy(float)).groupby(level=0).sum()
-
-
-def truths_from_frames(canonical: dict[str, pd.DataFrame], crash_day: date, regime_start: date) -> Truths:
-    bars = canonical["daily_bars"]
-    ibit = bars[(bars["symbol"] == "IBIT") & (bars["source"] == "yahoo")].set_index("trade_date")
-    tdays = list(ibit.index)
-    snaps = pd.Series([_naive(snapshot_instant(d)) for d in tdays], index=tdays, dtype="datetime64[us]")
-
-    # BTC at 4 pm New York: the close of the hourly bar that ends at the snapshot instant.
-    hourly = canonical["hourly_bars"]
-    btc_close_by_start = hourly[hourly["symbol"] == "BTC-USD"].set_index("bar_start_utc")["close"]
-    btc_4pm = btc_close_by_start.reindex(snaps - pd.Timedelta(hours=1)).to_numpy()
-
+def _truths(canonical: dict[str, pd.DataFrame], td: dict[int, date], regime_start: date) -> Truths:
+    hourly = canonical["hourly_bars"].set_index("bar_start_utc")["close"]
     flows = canonical["etf_flows"]
-    flow_by_day = flows.groupby("trade_date")["flow_usd"].sum()
-    ibit_flow = flows[flows["ticker"] == "IBIT"].set_index("trade_date")["flow_usd"]
-
-    ov = canonical["options_volume"]
-    ov = ov[ov["underlying"] == "IBIT"]
-    puts = ov[ov["put_call"] == "P"].set_index("trade_date")["contracts"]
-    calls = ov[ov["put_call"] == "C"].set_index("trade_date")["contracts"]
-
-    # CME front: the nearest contract whose expiry is after the trade date.
     fut = canonical["futures_daily"]
-    fut = fut[(fut["venue"] == "CME") & fut["contract"].str.startswith("BTC")]
-    fut_oi = fut.groupby("trade_date")["open_interest"].sum()
-    live = fut[fut["expiry_date"] > fut["trade_date"]].sort_values(["trade_date", "expiry_date"])
-    front = live.drop_duplicates("trade_date", keep="first").set_index("trade_date").reindex(tdays)
-    days_left = np.array([(e - d).days if isinstance(e, date) else np.nan
-                          for d, e in zip(tdays, front["expiry_date"])], dtype=float)
+    fund = canonical["etf_fund_daily"].set_index("trade_date")["shares_outstanding"]
+    bars = canonical["daily_bars"]
+    ibit = bars[bars["symbol"] == "IBIT"].set_index("trade_date")
+    dollar_volume = ibit["close"] * ibit["volume"]
+    crash, rebound = td[0], td[+1]
 
-    # Binance OI at 4 pm: the last hourly observation at or before the snapshot instant.
-    oi = canonical["perp_open_interest"]
-    oi = oi[oi["venue"] == "Binance"].sort_values("ts_utc")
-    oi_4pm = pd.merge_asof(pd.DataFrame({"ts": snaps.to_numpy()}), oi, left_on="ts", right_on="ts_utc")
-    dvol = canonical["vol_index_daily"].set_index("trade_date")["close"]
+    def btc_at_4pm(day: date) -> float:  # the close of the bar that ends at 16:00 New York
+        return float(hourly[pd.Timestamp(_naive(snapshot_instant(day))) - pd.Timedelta(hours=1)])
 
-    ibit_close = ibit["close"].to_numpy(float)
-    settle = front["settle"].to_numpy(float)
-    daily = pd.DataFrame({
-        "trade_date": tdays,
-        "btc_usd_4pm": btc_4pm,
-        "btc_return": np.r_[np.nan, btc_4pm[1:] / btc_4pm[:-1] - 1],
-        "ibit_close": ibit_close,
-        "ibit_return": np.r_[np.nan, ibit_close[1:] / ibit_close[:-1] - 1],
-        "ibit_dollar_volume": ibit_close * ibit["volume"].to_numpy(float),
-        "ibit_flow_usd": ibit_flow.reindex(tdays).to_numpy(float),
-        "total_etf_flow_usd": flow_by_day.reindex(tdays).to_numpy(float),
-        "ibit_put_contracts": puts.reindex(tdays).to_numpy(float),
-        "ibit_call_contracts": calls.reindex(tdays).to_numpy(float),
-        "cme_front_settle": settle,
-        "cme_front_basis_annualized": (settle / btc_4pm - 1) * 365 / days_left,
-        "cme_open_interest": fut_oi.reindex(tdays).to_numpy(float),
-        "binance_open_interest_usd": oi_4pm["open_interest_usd"].to_numpy(float),
-        "dvol": dvol.reindex(tdays).to_numpy(float),
-    })
-    by_day = daily.set_index("trade_date")
-    k0 = tdays.index(crash_day)
-    pre, reb, big = tdays[k0 - 1], tdays[k0 + 1], tdays[k0 - 4]
-
-    others = by_day.drop(index=crash_day)
-    contracts = by_day["ibit_put_contracts"] + by_day["ibit_call_contracts"]
-    fund = canonical["etf_fund_daily"].set_index("trade_date")
-    shares = fund["shares_outstanding"]
-
-    chain = canonical["option_chain_snapshot"]
-    crash_chain = chain[chain["snapshot_utc"] == pd.Timestamp(_naive(snapshot_instant(crash_day)))]
-    gex = dealer_gamma_by_strike(crash_chain)
-    short = gex[gex < 0]
-    lo, hi = GAMMA_BAND_USD
-    band_share = float(short[(short.index >= lo) & (short.index <= hi)].sum() / short.sum())
-
-    regime_days = [d for d in tdays if regime_start <= d < crash_day]
-    n_reg = len(regime_days)
-    before_days = [d for d in tdays if d < regime_start][-n_reg:]
-    ret = by_day["ibit_return"]
-    igv = bars[bars["symbol"] == "IGV"].set_index("trade_date")["close"]
-    igv_ret = igv / igv.shift(1) - 1
-
-    def corr(days):
-        if len(days) < 3:
-            return math.nan
-        return float(np.corrcoef(ret.loc[days].to_numpy(float), igv_ret.loc[days].to_numpy(float))[0, 1])
+    def front(day: date) -> tuple[str, float]:
+        rows = fut[fut["trade_date"] == day]
+        left = [(final_settlement_instant(e) - snapshot_instant(day)).total_seconds() / 86_400 for e in rows["expiry_date"]]
+        row = rows[[t >= CME_FRONT_MIN_DAYS for t in left]].sort_values("expiry_date").iloc[0]
+        return row["contract"], float(row["settle"])
 
     return Truths(
-        daily=daily,
-        crash_day=crash_day,
-        rebound_day=reb,
-        pre_crash_day=pre,
-        big_drop_day=big,
+        crash_day=crash,
+        rebound_day=rebound,
+        pre_crash_day=td[-1],
+        big_drop_day=td[-5],
+        big_redemption_day=td[-4],
         regime_start=regime_start,
-        crash_ibit_return=float(by_day.at[crash_day, "ibit_return"]),
-        rebound_btc_return=float(by_day.at[reb, "btc_return"]),
-        record_ibit_dollar_volume=float(by_day.at[crash_day, "ibit_dollar_volume"]),
-        previous_record_ibit_dollar_volume=float(others["ibit_dollar_volume"].max()),
-        record_ibit_options_contracts=float(contracts[crash_day]),
-        previous_record_ibit_options_contracts=float(contracts.drop(index=crash_day).max()),
-        crash_ibit_put_contracts=float(by_day.at[crash_day, "ibit_put_contracts"]),
-        crash_ibit_call_contracts=float(by_day.at[crash_day, "ibit_call_contracts"]),
-        rebound_ibit_shares_created=float(shares[reb] - shares[crash_day]),
-        rebound_ibit_flow_usd=float(by_day.at[reb, "ibit_flow_usd"]),
-        rebound_other_etf_flow_usd=float(by_day.at[reb, "total_etf_flow_usd"] - by_day.at[reb, "ibit_flow_usd"]),
-        big_drop_ibit_flow_usd=float(by_day.at[big, "ibit_flow_usd"]),
-        pre_crash_ibit_flow_usd=float(by_day.at[pre, "ibit_flow_usd"]),
-        cme_front_basis_crash=float(by_day.at[crash_day, "cme_front_basis_annualized"]),
-        cme_front_basis_rebound=float(by_day.at[reb, "cme_front_basis_annualized"]),
-        cme_open_interest_pre_crash=float(by_day.at[pre, "cme_open_interest"]),
-        cme_open_interest_crash=float(by_day.at[crash_day, "cme_open_interest"]),
-        cme_open_interest_rebound=float(by_day.at[reb, "cme_open_interest"]),
-        binance_open_interest_usd_pre_crash=float(by_day.at[pre, "binance_open_interest_usd"]),
-        binance_open_interest_usd_crash=float(by_day.at[crash_day, "binance_open_interest_usd"]),
-        binance_open_interest_usd_rebound=float(by_day.at[reb, "binance_open_interest_usd"]),
-        dvol_crash=float(by_day.at[crash_day, "dvol"]),
+        btc_usd_4pm={td[k]: btc_at_4pm(td[k]) for k in range(-6, 2)},
+        ibit_flow_usd={td[k]: float(flows[(flows["ticker"] == "IBIT") & (flows["trade_date"] == td[k])]["flow_usd"].iloc[0])
+                       for k in range(-5, 2)},
+        all_funds_flow_usd={td[k]: float(flows[flows["trade_date"] == td[k]]["flow_usd"].sum()) for k in range(-5, 2)},
+        rebound_ibit_shares_created=float(fund[rebound] - fund[crash]),
+        crash_dollar_volume_multiple=float(dollar_volume[crash] / dollar_volume[dollar_volume.index < crash].max()),
+        cme_front_settlements={td[k]: front(td[k]) for k in (-1, 0, 1)},
+        cme_front_basis_planted={td[k]: b for k, b in CME_BASIS_PLANTED.items()},
+        cme_open_interest_contracts={
+            td[k]: float(fut[(fut["trade_date"] == td[k]) & fut["contract"].str.startswith("BTC")]["open_interest"].sum())
+            for k in (-1, 0, 1)},
+        binance_open_interest_levels={td[k]: level for k, level in zip((-1, 0, 1), BINANCE_OI_LEVELS)},
+        dvol_crash=float(canonical["vol_index_daily"].set_index("trade_date").at[crash, "close"]),
         gamma_band_usd=GAMMA_BAND_USD,
-        gamma_band_short_share_crash=band_share,
-        ibit_igv_corr_regime=corr(regime_days),
-        ibit_igv_corr_before=corr(before_days),
     )

@@ -40,6 +40,7 @@ DEMO_SOURCES: tuple[str, ...] = (
     "deribit-dvol",
     "occ-volume",
     "cftc-tff",
+    "sec-edgar",
 )
 DEFAULT_WINDOW = (DEFAULT_START, DEFAULT_END)
 # Days after the scenario's end on which its last trade dates are still reported (T+1 flows,
@@ -60,6 +61,7 @@ FETCH_TIME: dict[str, tuple[int, time]] = {
     "deribit-options": (0, time(16, 0)),
     "deribit-dvol": (0, time(20, 5)),
     "cftc-tff": (0, time(15, 35)),
+    "sec-edgar": (0, time(22, 30)),  # the evening schedule: the day's filings are in the index
 }
 MARKET_CLOSE_FETCH = (0, time(16, 30))  # yahoo, occ-volume and anything not listed
 

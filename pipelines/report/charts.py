@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import matplotlib
+import matplotlib.lines
 import matplotlib.patches
 import matplotlib.style
 import numpy as np
@@ -18,7 +19,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from pipelines.report.banner import Banner
+from pipelines.report.banner import Banner, banner_for
 from pipelines.report.data import BASIS_TENORS, CORRELATION_PEERS, ChartData, Window
 from pipelines.timeutils import trading_days
 
@@ -231,7 +232,28 @@ def negative_bands(strikes: np.ndarray, gex: np.ndarray) -> list[tuple[float, fl
     return sorted(bands, key=lambda b: b[2])
 
 
-def draw_dealer_gamma(ax, data: ChartData, window: Window) -> None:
+VIEW_SHARE = 0.995  # the gamma chart shows the strikes holding this share of |gamma|
+
+
+def strike_view(strikes: np.ndarray, gex: np.ndarray, share: float = VIEW_SHARE) -> tuple[float, float] | None:
+    """The strike range holding `share` of the chain's absolute gamma (the largest lines first), or
+    None when that is every strike: a real chain lists strikes far out (350k on a 69k spot) whose
+    gamma is nil, and they would squeeze the profile into a corner."""
+    weight = np.abs(gex)
+    if weight.sum() <= 0:
+        return None
+    order = np.argsort(-weight, kind="stable")
+    needed = int(np.searchsorted(np.cumsum(weight[order]) / weight.sum(), share)) + 1
+    kept = strikes[order[:needed]]
+    low, high = float(kept.min()), float(kept.max())
+    return None if low <= strikes.min() and high >= strikes.max() else (low, high)
+
+
+SIGN_NOTE = ("sign (S0, equity convention: dealers long calls, short puts): "
+             "+ dealers long gamma, hedging dampens moves; \u2212 dealers short gamma, hedging adds to moves")
+
+
+def draw_dealer_gamma(ax, data: ChartData, window: Window, sign_note: bool = True) -> None:
     df = data.frame.sort_values("strike")
     strikes = df["strike"].to_numpy(dtype=float)
     gex = df["gex_usd_per_1pct"].to_numpy(dtype=float) / 1e6
@@ -243,6 +265,13 @@ def draw_dealer_gamma(ax, data: ChartData, window: Window) -> None:
     ax.set_ylabel("net dealer gamma, US$ million per 1% move")
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
     ax.set_axisbelow(True)
+    view = strike_view(strikes, gex)
+    if view is not None:
+        outside = (strikes < view[0]) | (strikes > view[1])
+        ax.set_xlim((view[0] - 2 * width) / 1e3, (view[1] + 2 * width) / 1e3)
+        ax.text(0.99, 0.98, f"{int(outside.sum())} strikes outside the view hold "
+                f"{np.abs(gex[outside]).sum() / np.abs(gex).sum():.1%} of |gamma|", transform=ax.transAxes,
+                ha="right", va="top", fontsize=8, color="#555555")
     band = data.extra.get("band")
     if band is None:
         bands = negative_bands(strikes, gex)
@@ -254,14 +283,122 @@ def draw_dealer_gamma(ax, data: ChartData, window: Window) -> None:
         ax.annotate(f"negative gamma band\n{low / 1e3:,.0f}k–{high / 1e3:,.0f}k  \u2192", ((low - pad) / 1e3, 0.30),
                     xycoords=("data", "axes fraction"), xytext=(-12, 0), textcoords="offset points", ha="right",
                     va="center", fontsize=9, color=NEG_COLOR, fontweight="bold")
-    ax.text(0.01, 1.015, "sign (S0, equity convention: dealers long calls, short puts): "
-            "+ dealers long gamma, hedging dampens moves; \u2212 dealers short gamma, hedging adds to moves",
-            transform=ax.transAxes, fontsize=8, color="#333333", va="bottom")
+    if sign_note:
+        ax.text(0.01, 1.015, SIGN_NOTE, transform=ax.transAxes, fontsize=8, color="#333333", va="bottom")
     spot = data.extra.get("spot_usd")
     if spot:
         ax.axvline(spot / 1e3, color="#000000", linestyle="--", linewidth=1)
         ax.annotate(f"spot {spot / 1e3:,.1f}k", (spot / 1e3, 0.02), xycoords=("data", "axes fraction"),
                     xytext=(3, 0), textcoords="offset points", fontsize=8)
+
+
+def draw_dealer_gamma_beside(ax, data: ChartData, window: Window) -> None:
+    """Two profiles side by side (this warehouse's, then the other's), each panel titled with its own
+    data mode in its banner colour, so real and simulated never read as one."""
+    left, bottom, width, _ = AXES_RECT
+    gap, height = 0.07, 0.52
+    half = (width - gap) / 2
+    ax.set_position((left, bottom, half, height))
+    panels = (ax, ax.figure.add_axes((left + half + gap, bottom, half, height)))
+    for panel, part, whose in zip(panels, data.extra["panels"], ("this warehouse", data.extra["beside"])):
+        banner = banner_for(part.modes)
+        mode = banner.kind.upper() if banner else "REAL"
+        if part.empty:
+            panel.set_axis_off()
+            panel.text(0.5, 0.5, part.reason or "no data", ha="center", va="center", fontsize=9, wrap=True,
+                       transform=panel.transAxes)
+        else:
+            draw_dealer_gamma(panel, part, window, sign_note=False)
+        venues = f"{part.extra['venues']}, " if part.extra.get("venues") else ""
+        panel.set_title(f"{mode} DATA ({whose}): {venues}{part.as_of or 'no snapshot'}", fontsize=9.5,
+                        fontweight="bold", color=banner.color if banner else "#1c2833")
+    ax.figure.text(0.04, 0.80, SIGN_NOTE, fontsize=8, color="#333333", va="bottom")
+
+
+KIND_COLORS = {"knock_in": "#c0392b", "buffer": "#d68910"}
+MAX_BAND_WIDTH = 12.0  # points, for the largest principal
+CLUSTER_GAP = 0.02  # barriers closer than 2% share one label
+MAX_BREACH_LABELS = 2
+
+
+def _issuer_short(issuer: str) -> str:
+    words = str(issuer).replace(",", " ").split()
+    return " ".join(words[:2]) if words[:1] == ["Morgan"] else (words[0] if words else "?")
+
+
+def barrier_clusters(levels: list[float], gap: float = CLUSTER_GAP) -> list[list[int]]:
+    """Indices of `levels` (sorted high to low) grouped where neighbours are within `gap` of each other."""
+    clusters: list[list[int]] = []
+    for i, level in enumerate(levels):
+        if clusters and levels[clusters[-1][-1]] - level <= gap * level:
+            clusters[-1].append(i)
+        else:
+            clusters.append([i])
+    return clusters
+
+
+def _cluster_label(rows) -> str:
+    principal = rows["aggregate_principal_usd"].sum(min_count=1)
+    size = "" if pd.isna(principal) else f" · US${principal / 1e6:,.0f} m"
+    if len(rows) == 1:
+        row = rows.iloc[0]
+        return f"{_issuer_short(row['issuer'])} ${row['barrier_level_usd']:,.2f}{size}"
+    lo, hi = rows["barrier_level_usd"].min(), rows["barrier_level_usd"].max()
+    return f"{len(rows)} notes ${lo:,.2f}–{hi:,.2f}{size}"
+
+
+def draw_note_barriers(ax, data: ChartData, window: Window) -> None:
+    axis = DayAxis(window)
+    closes = data.frame
+    bands = data.extra["barriers"].sort_values("barrier_level_usd", ascending=False).reset_index(drop=True)
+    largest = data.extra.get("largest_principal_usd") or 0.0
+    n = len(axis.days)
+    first_day, last_day = axis.days[0], axis.days[-1]
+    for band in bands.itertuples(index=False):
+        start = max(pd.Timestamp(band.pricing_date), first_day)
+        end = min(pd.Timestamp(band.outstanding_until), last_day) if pd.notna(band.outstanding_until) else last_day
+        inside = [k for k, d in enumerate(axis.days) if start <= d <= end]
+        if not inside:
+            continue
+        principal = band.aggregate_principal_usd
+        width = 1.0 if pd.isna(principal) or not largest else 1.0 + (MAX_BAND_WIDTH - 1.0) * principal / largest
+        ax.hlines(band.barrier_level_usd, inside[0] - 0.5, inside[-1] + 0.5, colors=KIND_COLORS.get(band.barrier_kind, "#7f8c8d"),
+                  linewidth=width, alpha=0.45, zorder=1)
+    for cluster in barrier_clusters(list(bands["barrier_level_usd"])):
+        rows = bands.iloc[cluster]
+        ax.annotate(_cluster_label(rows), (n - 0.2, rows["barrier_level_usd"].mean()), fontsize=7.5, va="center",
+                    color="#555555", annotation_clip=False)
+    x = axis.x(closes["trade_date"])
+    ax.plot(x, closes["ibit_close_usd"], color="#1c2833", linewidth=1.8, marker="o", markersize=2.5, zorder=3)
+    breached = closes[closes["barriers_breached"].fillna(0) > 0]
+    # the days that crossed the most barriers (then the most principal) get their levels written out
+    labelled = set(breached.sort_values(["barriers_breached", "principal_breached_usd"], ascending=False, kind="stable")
+                   .index[:MAX_BREACH_LABELS])
+    for idx, row in breached.iterrows():
+        pos = axis.index.get(row["trade_date"])
+        if pos is None:
+            continue
+        ax.plot([pos], [row["ibit_close_usd"]], marker="v", color=KIND_COLORS["knock_in"], markersize=9, zorder=4)
+        if idx in labelled:
+            ax.annotate(f"{row['trade_date']:%b %d}: {int(row['barriers_breached'])} breached "
+                        f"({row['breached_levels_usd']})\nUS${row['principal_breached_usd'] / 1e6:,.1f} m of principal",
+                        (pos, row["ibit_close_usd"]), xytext=(0, -14), textcoords="offset points", ha="center", va="top",
+                        fontsize=7.5, color=KIND_COLORS["knock_in"], fontweight="bold", zorder=2.5,
+                        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1})
+    axis.dress(ax)
+    ax.set_xlim(-0.7, n + max(12, n * 0.22))  # room for the barrier labels on the right
+    levels = np.concatenate([closes["ibit_close_usd"].dropna().to_numpy(float), bands["barrier_level_usd"].to_numpy(float)])
+    lo, hi = float(levels.min()), float(levels.max())
+    ax.set_ylim(lo - (hi - lo) * 0.15 - 0.5, hi + (hi - lo) * 0.08 + 0.5)
+    ax.set_ylabel("US$ per IBIT share")
+    legend = [matplotlib.lines.Line2D([], [], color="#1c2833", linewidth=1.8, label="IBIT close"),
+              matplotlib.lines.Line2D([], [], color=KIND_COLORS["knock_in"], marker="v", linestyle="none",
+                                      label="close crossed barriers")]
+    legend += [matplotlib.lines.Line2D([], [], color=c, linewidth=6, alpha=0.45, label=f"{k.replace('_', '-')} barrier")
+               for k, c in KIND_COLORS.items() if (bands["barrier_kind"] == k).any()]
+    ax.legend(handles=legend, loc="upper right", fontsize=8, frameon=False,
+              title=f"band thickness ∝ note principal (largest US${largest / 1e6:,.0f} m)" if largest else None,
+              title_fontsize=7.5)
 
 
 # -- framing -----------------------------------------------------------------------------------

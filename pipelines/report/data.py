@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from pipelines.timeutils import NEW_YORK, UTC, trading_days
+from pipelines.warehouse import Warehouse, WarehouseLocked
 
 DEFAULT_TRADING_DAYS = 60
 SNAPSHOT_MART = "fct_daily_snapshot_4pm_et"
@@ -264,10 +266,16 @@ def load_correlations(con, window: Window) -> ChartData:
     return ChartData(df, _modes(df), _as_of(df))
 
 
+def _end_of_new_york_day(day: date) -> datetime:
+    """The end of `day` in New York, as naive UTC (the marts store instants as naive UTC)."""
+    return datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=NEW_YORK).astimezone(UTC).replace(tzinfo=None)
+
+
 def load_dealer_gamma(con, window: Window) -> ChartData:
     """Net dealer gamma by strike at the latest snapshot on or before the window's anchor day (the
-    `around` date when given, else the window's end), summed over expiries (and venues, on the BTC
-    strike scale). The negative band is the summary mart's when it has one."""
+    `around` date when given, else the window's end), or else the first one after it within the
+    window (the real data's one snapshot is two days after the crash), summed over expiries (and
+    venues, on the BTC strike scale). The negative band is the summary mart's when it has one."""
     table = "fct_dealer_gamma"
     if not table_exists(con, table):
         return no_data(f"marts.{table}", "does not exist yet: run the dbt models")
@@ -277,11 +285,15 @@ def load_dealer_gamma(con, window: Window) -> ChartData:
     if gex is None or strike is None or "snapshot_utc" not in cols:
         return no_data(f"marts.{table}", f"has no snapshot_utc / strike / gex_usd_per_1pct columns (has: {', '.join(cols)})")
     anchor = window.around or window.end
-    # The end of the anchor's New York day, as naive UTC (the marts store instants as naive UTC).
-    cutoff = datetime.combine(anchor + timedelta(days=1), datetime.min.time(), tzinfo=NEW_YORK).astimezone(UTC).replace(tzinfo=None)
+    cutoff = _end_of_new_york_day(anchor)
     latest = con.execute(f"select max(snapshot_utc) from marts.{table} where snapshot_utc < ?", [cutoff]).fetchone()[0]
+    notes = []
     if latest is None:
-        return no_data(f"marts.{table}", f"has no snapshot on or before {anchor.isoformat()}")
+        latest = con.execute(f"select min(snapshot_utc) from marts.{table} where snapshot_utc >= ? and snapshot_utc < ?",
+                             [cutoff, _end_of_new_york_day(max(window.end, anchor))]).fetchone()[0]
+        notes.append(f"no option-chain snapshot on or before {anchor.isoformat()}: the first one after it")
+    if latest is None:
+        return no_data(f"marts.{table}", f"has no snapshot on or before {anchor.isoformat()} or in the window")
     spot_col = _first_present(cols, "underlying_price_btc_usd", "underlying_price_usd", "spot_usd")
     spot = f", max({spot_col}) as spot_usd" if spot_col else ""
     mode = ", string_agg(distinct data_mode, ',') as data_mode" if "data_mode" in cols else ""
@@ -304,7 +316,29 @@ def load_dealer_gamma(con, window: Window) -> ChartData:
         "band": _summary_band(con, latest),
         "venues": ", ".join(sorted({v for vs in df.get("venues", pd.Series(dtype=object)).dropna() for v in str(vs).split(", ")})),
     }
-    return ChartData(df, modes, snapshot.tz_convert(NEW_YORK).strftime("%Y-%m-%d %H:%M ET"), extra=extra)
+    return ChartData(df, modes, snapshot.tz_convert(NEW_YORK).strftime("%Y-%m-%d %H:%M ET"), notes=notes, extra=extra)
+
+
+def load_dealer_gamma_beside(con, window: Window, other: Path) -> ChartData:
+    """This warehouse's dealer-gamma profile and, beside it, the one of `other` (another warehouse,
+    e.g. the simulated demo's beside the real data's) at its latest snapshot on or before the same
+    day, else its latest; each keeps its own data modes (`extra["panels"]`)."""
+    this = load_dealer_gamma(con, window)
+    anchor = (pd.Timestamp(this.extra["snapshot_utc"]).tz_convert(NEW_YORK).date() if not this.empty
+              else window.around or window.end)
+    try:
+        with Warehouse(Path(other)).reader() as other_con:
+            beside = load_dealer_gamma(other_con, Window(anchor, anchor, anchor))
+            if beside.empty:
+                beside = load_dealer_gamma(other_con, resolve_window(other_con))
+    except (FileNotFoundError, WarehouseLocked) as exc:
+        beside = ChartData(frame=pd.DataFrame(), reason=f"no data beside ({exc})")
+    if this.empty and beside.empty:
+        return ChartData(frame=pd.DataFrame(), reason=f"{this.reason}; beside: {beside.reason}")
+    return ChartData(frame=this.frame if not this.empty else beside.frame, modes=this.modes + beside.modes,
+                     as_of=f"{this.as_of or 'no data'}, beside {beside.as_of or 'no data'}",
+                     extra={"panels": (this, beside), "beside": Path(other).name,
+                            "convention": GAMMA_SIGN_CONVENTION})
 
 
 # fct_dealer_gamma.gex_usd_per_1pct: the S0 (equity) convention of the mart
@@ -324,3 +358,31 @@ def _summary_band(con, snapshot) -> tuple[float, float] | None:
     if row is None or row[0] is None or row[1] is None:
         return None
     return float(row[0]), float(row[1])
+
+
+def load_note_barriers(con, window: Window) -> ChartData:
+    """IBIT's closes in the window and the principal barriers (knock-in, buffer) of the notes outstanding
+    at some point of it, with their principal; the days a close crossed barriers."""
+    daily, barriers = "fct_note_barriers_daily", "fct_note_barriers"
+    closes, missing = _read(con, daily, f"""
+        select trade_date, ibit_close_usd, barriers_breached, principal_breached_usd, breached_levels_usd, data_mode
+        from marts.{daily}
+        where trade_date between ? and ? order by trade_date""", [window.start, window.end])
+    if missing:
+        return missing
+    bands, missing = _read(con, barriers, f"""
+        select note_id, issuer, barrier_kind, barrier_level_usd, aggregate_principal_usd, pricing_date,
+               outstanding_until, data_mode
+        from marts.{barriers}
+        where is_principal_barrier and barrier_level_usd is not null and pricing_date <= ?
+          and coalesce(outstanding_until, ?) >= ?
+        order by barrier_level_usd desc""", [window.end, window.end, window.start])
+    if missing:
+        return missing
+    closes["trade_date"] = _dates(closes["trade_date"])
+    for col in ("pricing_date", "outstanding_until"):
+        bands[col] = pd.to_datetime(bands[col])
+    extra = {"barriers": bands, "largest_principal_usd": float(bands["aggregate_principal_usd"].max())
+             if bands["aggregate_principal_usd"].notna().any() else None}
+    notes = [f"{bands['note_id'].nunique()} note(s) with a principal barrier outstanding in the window"]
+    return ChartData(closes, _modes(closes) + _modes(bands), _as_of(closes), notes=notes, extra=extra)

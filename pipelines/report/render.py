@@ -8,6 +8,7 @@ import base64
 import html
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from pipelines.report import charts, data
@@ -66,7 +67,29 @@ SPECS: tuple[ChartSpec, ...] = (
         source="marts.fct_dealer_gamma ← raw.option_chain_snapshot (deribit-options)",
         event_link="4. Options fuel (dealers short gamma, 64k–71k)",
         load=data.load_dealer_gamma, draw=charts.draw_dealer_gamma),
+    ChartSpec(
+        slug="note_barriers",
+        title="IBIT's close and the barriers of IBIT-linked structured notes",
+        units="US$ per IBIT share; each band a note's principal barrier while outstanding, thickness ∝ principal",
+        source="marts.fct_note_barriers, marts.fct_note_barriers_daily ← raw.structured_notes (sec-edgar), "
+               "raw.daily_bars (yahoo, stooq), raw.etf_fund_daily (ishares)",
+        event_link="4. Options fuel (note knock-in barriers at 43.6 and 38–39)",
+        load=data.load_note_barriers, draw=charts.draw_note_barriers),
 )
+
+
+BESIDE_SLUG = "dealer_gamma_beside"
+
+
+def beside_spec(other: Path) -> ChartSpec:
+    """The dealer-gamma profile beside another warehouse's (`btcflows report --beside PATH`)."""
+    return ChartSpec(
+        slug=BESIDE_SLUG,
+        title=f"Dealer gamma by strike: this warehouse's latest snapshot beside {Path(other).name}'s",
+        units="US$ million to hedge per 1% BTC move, summed over expiries; strikes in US$ per BTC",
+        source=f"marts.fct_dealer_gamma of this warehouse and of {other} ← raw.option_chain_snapshot",
+        event_link="4. Options fuel (dealers short gamma, 64k–71k)",
+        load=partial(data.load_dealer_gamma_beside, other=Path(other)), draw=charts.draw_dealer_gamma_beside)
 
 
 @dataclass
@@ -93,15 +116,20 @@ class Report:
 
 def load_chart_data(con, spec: ChartSpec, window: Window) -> ChartData:
     loaded = spec.load(con, window)
-    if spec.slug == "dealer_gamma_by_strike" and not loaded.empty:
+    if spec.slug in ("dealer_gamma_by_strike", BESIDE_SLUG) and not loaded.empty:
         loaded.notes.append(f"sign convention: {loaded.extra['convention']}")
     return loaded
 
 
 def build_report(warehouse_path: Path, out_dir: Path | None = None, around: date | None = None,
-                 n_trading_days: int = data.DEFAULT_TRADING_DAYS, specs: tuple[ChartSpec, ...] = SPECS) -> Report:
-    """Render every chart and the HTML page; returns what was written."""
+                 n_trading_days: int = data.DEFAULT_TRADING_DAYS, specs: tuple[ChartSpec, ...] = SPECS,
+                 beside: Path | None = None) -> Report:
+    """Render every chart and the HTML page; returns what was written. `beside`: another warehouse
+    whose dealer-gamma profile is drawn beside this one's (each labelled with its own data mode; the
+    page's banner is this warehouse's)."""
     warehouse = Warehouse(Path(warehouse_path))
+    if beside is not None:
+        specs = (*specs, beside_spec(beside))
     out_dir = Path(out_dir) if out_dir else warehouse.path.parent / "reports"
     with warehouse.reader() as con:
         window = data.resolve_window(con, around, n_trading_days)
@@ -114,7 +142,7 @@ def build_report(warehouse_path: Path, out_dir: Path | None = None, around: date
         path = out_dir / f"{spec.slug}.png"
         path.write_bytes(png)
         rendered.append(RenderedChart(spec, chart_data, banner, png, path))
-    page_banner = banner_for([m for _, d in loaded for m in d.modes])
+    page_banner = banner_for([m for spec, d in loaded if spec.slug != BESIDE_SLUG for m in d.modes])
     page = render_html(window, rendered, page_banner, warehouse.path.name)
     html_path = out_dir / "report.html"
     html_path.write_text(page, encoding="utf-8")

@@ -32,11 +32,12 @@ def execute_job(job_name: str, start: date, end: date, *, ingest: dict[str, Any]
     """Execute `job_name` over [start, end] in this process; its result (run id, success, events)."""
     import dagster as dg
 
+    from pipelines.run_log import COMMAND_LOGGER
     from pipelines.runs.instance import instance
 
     job = dg.build_reconstructable_job(__name__, "resolved_job", reconstructable_args=(job_name,))
     run_config = {**ingest_run_config(**ingest),
-                  "loggers": {"console": {"config": {"log_level": os.environ.get("BTCFLOWS_LOG_LEVEL", "INFO")}}}}
+                  "loggers": {COMMAND_LOGGER: {"config": {"log_level": os.environ.get("BTCFLOWS_LOG_LEVEL", "INFO")}}}}
     with instance() as dagster_instance:
         # Not opened as a context manager: that would initialize the resources again (and start the
         # run's side processes) only to read outputs back; the events are there without it.

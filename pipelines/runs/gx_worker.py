@@ -55,6 +55,25 @@ def _init_worker() -> None:
 
     lower_priority()
     atexit.register(os._exit, 0)  # runs first (registered last), after multiprocessing's own finalizers
+    _exit_with_the_run()
+
+
+def _exit_with_the_run() -> None:
+    """End this worker when the run's process ends without stopping it (killed, SIGKILL): the pool
+    only notices on its next task, so an idle worker would otherwise outlive the run for good."""
+    import multiprocessing.connection
+    import os
+    import threading
+
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-the-run", daemon=True).start()
 
 
 def running() -> bool:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -45,13 +46,15 @@ class Parsed:
 
 
 def frame(dataset: str, records: list[dict]) -> pd.DataFrame:
-    """A frame with exactly the dataset's columns, in order (missing values -> None, or NaN in numeric
-    columns). Built column by column: parsers call this once per payload, thousands of times a run."""
+    """A frame with exactly the dataset's columns, in order (missing values -> None, NaN in float columns,
+    <NA> in int columns). Built column by column: parsers call this once per payload, thousands of times a run."""
     ds = DATASETS[dataset]
     data = {}
     for col in ds.columns:
         values = [r.get(col.name) for r in records]
-        if col.kind in ("float", "int"):
+        if col.kind == "int":
+            data[col.name] = pd.array([None if v is None or v is pd.NA else int(v) for v in values], dtype="Int64")
+        elif col.kind == "float":
             data[col.name] = np.array([np.nan if v is None or v is pd.NA else v for v in values], dtype="float64")
         else:
             data[col.name] = values
@@ -77,28 +80,48 @@ def load_jsonrpc(source: str, payload: bytes) -> dict:
     return body
 
 
+DERIBIT_OUT_OF_CREDITS = 10028  # `too_many_requests`: the credit pool is empty for a moment
+
+
+def deribit_out_of_credits(response) -> bool:
+    """A Deribit answer saying it is out of credits (code 10028, with HTTP 400, 429 or even 200):
+    a transient refusal, retried with backoff (the source modules' RETRY_WHEN)."""
+    if b"10028" not in response.content[:4096]:
+        return False
+    try:
+        body = json.loads(response.content)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    error = body.get("error") if isinstance(body, dict) else None
+    return isinstance(error, dict) and error.get("code") == DERIBIT_OUT_OF_CREDITS
+
+
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
 
 
 def to_float(source: str, value, field: str, none_values=("-", "--", "", None)) -> float | None:
-    """Parse numbers as sources write them: strings with thousands commas, '(x)' negatives, '-' = none."""
+    """Parse numbers as sources write them: strings with thousands commas, '(x)' negatives, '-' = none.
+    Infinities and NaN (JSON's `Infinity`/`NaN`, or `1e400`, which overflows) are refused."""
     if value is None:
         return None
     if isinstance(value, bool):
         raise ParseError(source, f"expected a number, got {value!r}", field=field)
     if isinstance(value, (int, float)):
-        return float(value)
-    text = str(value).strip()
-    if text in none_values:
-        return None
-    negative = text.startswith("(") and text.endswith(")")
-    if negative:
-        text = text[1:-1]
-    text = text.replace(",", "").replace("$", "")
-    if not _NUMBER.match(text):
-        raise ParseError(source, f"not a number: {value!r}", field=field)
-    number = float(text)
-    return -number if negative else number
+        number = float(value) if isinstance(value, float) or abs(value) < 2**1023 else math.inf
+    else:
+        text = str(value).strip()
+        if text in none_values:
+            return None
+        negative = text.startswith("(") and text.endswith(")")
+        if negative:
+            text = text[1:-1]
+        text = text.replace(",", "").replace("$", "")
+        if not _NUMBER.match(text):
+            raise ParseError(source, f"not a number: {value!r}", field=field)
+        number = -float(text) if negative else float(text)
+    if not math.isfinite(number):
+        raise ParseError(source, f"not a finite number: {value!r}", field=field)
+    return number
 
 
 def ms_to_utc(source: str, value, field: str) -> datetime:

@@ -28,6 +28,20 @@ def parse_list_body(source: str, payload: bytes, what: str = "rows") -> list:
     return body
 
 
+def check_request_window(source: str, meta, times_ms: list[int], field: str) -> None:
+    """A row outside the window its request asked for (`startTime`..`endTime`, ms) is an error, not
+    a row to drop: it means a unit mix-up (seconds where milliseconds belong) or a wrong page.
+    Payloads without that window in their request (e.g. parsed from a bare file) are not checked."""
+    params = meta.params or {}
+    if "startTime" not in params or "endTime" not in params:
+        return
+    lo, hi = int(params["startTime"]), int(params["endTime"])
+    outside = [t for t in times_ms if not lo <= t <= hi]
+    if outside:
+        raise ParseError(source, f"{len(outside)} row(s) outside the requested window {lo}..{hi} ms "
+                                 f"(first: {outside[0]}; seconds instead of milliseconds?)", field=field)
+
+
 def binance_json_page(source: str, data: bytes, url: str) -> list:
     """A fetched page of a Binance list endpoint, or FetchError (the fetch failed, not the parse)."""
     try:

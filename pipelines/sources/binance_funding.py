@@ -12,7 +12,7 @@ from datetime import date
 
 from pipelines.archive import PayloadMeta
 from pipelines.sources.base import Fetched, Parsed, ParseError, frame, ms_to_utc, to_float
-from pipelines.sources.binance_common import fetch_day_pages, parse_list_body
+from pipelines.sources.binance_common import check_request_window, fetch_day_pages, parse_list_body
 from pipelines.sources.http import HttpClient
 
 NAME = "binance-funding"
@@ -31,6 +31,7 @@ def parse(payload: bytes, meta: PayloadMeta) -> Parsed:
     body = parse_list_body(NAME, payload)
     default_symbol = (meta.params or {}).get("symbol", SYMBOL)
     by_key: dict = {}
+    times_ms = []
     for i, row in enumerate(body):
         if not isinstance(row, dict):
             raise ParseError(NAME, f"row {i} is not an object", field=f"[{i}]")
@@ -41,9 +42,11 @@ def parse(payload: bytes, meta: PayloadMeta) -> Parsed:
         if rate is None:
             raise ParseError(NAME, f"row {i} has an empty fundingRate", field="fundingRate")
         ts = ms_to_utc(NAME, row["fundingTime"], "fundingTime").replace(microsecond=0)
+        times_ms.append(int(str(row["fundingTime"]).strip()))
         symbol = row.get("symbol") or default_symbol
         by_key[(ts, symbol)] = {"ts_utc": ts, "venue": VENUE, "symbol": symbol,
                                 "funding_rate": rate, "source": NAME}
+    check_request_window(NAME, meta, times_ms, "fundingTime")
     return Parsed(DATASET, frame(DATASET, [by_key[k] for k in sorted(by_key)]))
 
 

@@ -12,7 +12,7 @@ from datetime import date
 
 from pipelines.archive import PayloadMeta
 from pipelines.sources.base import Fetched, Parsed, ParseError, frame, ms_to_utc, to_float
-from pipelines.sources.binance_common import fetch_day_pages, parse_list_body
+from pipelines.sources.binance_common import check_request_window, fetch_day_pages, parse_list_body
 from pipelines.sources.http import HttpClient
 
 NAME = "binance-klines"
@@ -40,6 +40,7 @@ def parse(payload: bytes, meta: PayloadMeta) -> Parsed:
         if values["close"] is None:
             raise ParseError(NAME, f"kline {i} has no close", field="close")
         by_start[start] = {"bar_start_utc": start, "symbol": symbol, **values, "source": NAME}
+    check_request_window(NAME, meta, [int(str(k[0]).strip()) for k in body], "open_time")
     return Parsed(DATASET, frame(DATASET, [by_start[k] for k in sorted(by_start)]))
 
 

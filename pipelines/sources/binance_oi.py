@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from pipelines.archive import PayloadMeta
 from pipelines.sources.base import Fetched, Parsed, ParseError, frame, ms_to_utc, to_float
-from pipelines.sources.binance_common import fetch_day_pages, parse_list_body
+from pipelines.sources.binance_common import check_request_window, fetch_day_pages, parse_list_body
 from pipelines.sources.http import FetchError, HttpClient
 
 NAME = "binance-oi"
@@ -70,6 +70,7 @@ def _parse_open_interest_hist(payload: bytes, meta: PayloadMeta) -> list[dict]:
                 to_float(NAME, row["sumOpenInterestValue"], "sumOpenInterestValue"),
             )
         )
+    check_request_window(NAME, meta, [int(str(row["timestamp"]).strip()) for row in body], "timestamp")
     return records
 
 

@@ -1,12 +1,26 @@
-"""CME Group bitcoin futures settlements (BTC 8478, MBT 9024) -> futures_daily.
+"""CME Group bitcoin futures (BTC 8478, MBT 9024) -> futures_daily: settlements, and volume and open
+interest from CME's own Volume/OI report.
 
-Endpoint: `cmegroup.com/CmeWS/mvc/Settlements/Futures/Settlements/<productId>/FUT?strategy=DEFAULT
-&tradeDate=MM/DD/YYYY&pageSize=500&isProtected&_t=<ms>` -> `{"settlements": [...], "tradeDate", ...}`.
-Units: settle USD per BTC; volume and openInterest in contracts (BTC 5 BTC, MBT 0.1 BTC).
+Endpoints (site JSON, Akamai-protected: a browser-like User-Agent, and even so plain clients can
+be refused by TLS fingerprint):
+- `settlements`: `cmegroup.com/CmeWS/mvc/Settlements/Futures/Settlements/<productId>/FUT?strategy=
+  DEFAULT&tradeDate=MM/DD/YYYY&pageSize=500&isProtected&_t=<ms>` -> `{"settlements": [{month,
+  settle, volume, openInterest, ...}], "tradeDate": "MM/DD/YYYY", ...}`.
+- `volume_oi`: `cmegroup.com/CmeWS/mvc/Volume/Details/F/<productId>/<YYYYMMDD>/P?tradeDate=YYYYMMDD
+  &pageSize=500&isProtected&_t=<ms>` -> `{"tradeDate": "YYYYMMDD", "monthData": [{month | monthID,
+  totalVolume, atClose (= open interest at the close), change, ...}], "totals": {...}}`.
+Units: settle USD per BTC; volume and open interest in contracts (BTC 5 BTC, MBT 0.1 BTC).
+Which value comes from where: the settlements page's `openInterest` may be the previous day's
+(CME publishes OI a day late; unverified), so for a contract and trade date held by both
+endpoints, volume and open interest come from the Volume/OI report (ENDPOINT_RANK: ingest ranks
+it above the settlements page; within an endpoint the latest fetch wins, e.g. the final report of
+the next morning over the preliminary one), and the settlements page's only where the report has
+none. `open_interest_source` records which endpoint each open interest came from; settle comes
+from the settlements page only.
 Quirks: every value a string with thousands commas; prices may end in A/B (ask/bid) -> stripped;
-'-' -> null; the `Total` row is dropped; `month` "SEP 26" -> `BTCU26` / `MBTU26` and its expiry
-(pipelines.cme_calendar); the product id comes from the URL path; HTML (Akamai) bodies -> error.
-The page's openInterest may be the previous day's (CME publishes OI a day late; unverified).
+'-' -> null; the `Total` row / `totals` object is dropped; `month` "SEP 26" (or `monthID`
+"SEP-26") -> `BTCU26` / `MBTU26` and its expiry (pipelines.cme_calendar); the product id comes
+from the URL path; HTML (Akamai) bodies -> error.
 History: recent trade dates only -> snapshot daily (trading days).
 """
 from __future__ import annotations
@@ -19,22 +33,27 @@ from datetime import date, datetime
 from pipelines.archive import PayloadMeta
 from pipelines.cme_calendar import MONTH_ABBR, contract_code, expiry_date
 from pipelines.sources.base import Fetched, Parsed, ParseError, frame, to_float
-from pipelines.sources.http import FetchError, HttpClient
+from pipelines.sources.http import BROWSER_USER_AGENT, FetchError, HttpClient
 from pipelines.timeutils import is_trading_day
 
 NAME = "cme-settlements"
 DATASETS = ("futures_daily",)
 EXT = "json"
 RATE_PER_SECOND = 0.2  # Akamai-protected site: fetch slowly
+USER_AGENT = BROWSER_USER_AGENT
 SNAPSHOT = True
 ENDPOINTS = {
     "settlements": "https://www.cmegroup.com/CmeWS/mvc/Settlements/Futures/Settlements/{product_id}/FUT",
+    "volume_oi": "https://www.cmegroup.com/CmeWS/mvc/Volume/Details/F/{product_id}/{trade_date}/P",
 }
+# For a row held by payloads of both endpoints, each column takes its value from the highest-ranked
+# endpoint that has one (then from the latest fetch): CME's Volume/OI report over the settlements page.
+ENDPOINT_RANK = {"settlements": 0, "volume_oi": 1}
 PRODUCTS = {"8478": "BTC", "9024": "MBT"}  # CME product id -> contract code prefix
 VENUE = "CME"
 DATASET = "futures_daily"
 _MONTH = re.compile(r"^([A-Z]{3})[ -](\d{2})$")
-_PRODUCT_IN_URL = re.compile(r"/Settlements/(\d+)/")
+_PRODUCT_IN_URL = re.compile(r"/(?:Settlements|Details/F)/(\d+)/")
 
 
 def parse(payload: bytes, meta: PayloadMeta) -> Parsed:
@@ -43,8 +62,18 @@ def parse(payload: bytes, meta: PayloadMeta) -> Parsed:
         raise ParseError(NAME, f"unknown CME product id {_product_id(meta)!r}; known {sorted(PRODUCTS)}",
                          field="productId")
     body = _load(payload)
+    if meta.endpoint == "volume_oi" or (not meta.endpoint and "monthData" in body):
+        records = _volume_oi_records(body, product)
+    else:
+        records = _settlement_records(body, product)
+    return Parsed(DATASET, frame(DATASET, records))
+
+
+def _settlement_records(body: dict, product: str) -> list[dict]:
     trade_date = _trade_date(body.get("tradeDate"))
     rows = body.get("settlements")
+    if rows is None and body.get("empty") is True:
+        return []
     if not isinstance(rows, list):
         raise ParseError(NAME, "no 'settlements' list", field="settlements")
     records = []
@@ -54,18 +83,47 @@ def parse(payload: bytes, meta: PayloadMeta) -> Parsed:
         month_text = str(row["month"]).strip().upper()
         if month_text == "TOTAL":
             continue
-        year, month = _contract_month(month_text)
-        records.append({
-            "trade_date": trade_date,
-            "venue": VENUE,
-            "contract": contract_code(year, month, product),
-            "expiry_date": expiry_date(year, month),
-            "settle": _price(row.get("settle"), "settle"),
-            "volume": to_float(NAME, row.get("volume"), "volume"),
-            "open_interest": to_float(NAME, row.get("openInterest"), "openInterest"),
-            "source": NAME,
-        })
-    return Parsed(DATASET, frame(DATASET, records))
+        open_interest = to_float(NAME, row.get("openInterest"), "openInterest")
+        records.append(_record(trade_date, product, month_text, settle=_price(row.get("settle"), "settle"),
+                               volume=to_float(NAME, row.get("volume"), "volume"),
+                               open_interest=open_interest, oi_endpoint="settlements"))
+    return records
+
+
+def _volume_oi_records(body: dict, product: str) -> list[dict]:
+    trade_date = _trade_date(body.get("tradeDate"))
+    rows = body.get("monthData")
+    if rows is None and body.get("empty") is True:
+        return []  # a report without months: no figures that day
+    if not isinstance(rows, list):
+        raise ParseError(NAME, "no 'monthData' list in the Volume/OI report", field="monthData")
+    records = []
+    for i, row in enumerate(rows):
+        month = row.get("month") or row.get("monthID") if isinstance(row, dict) else None
+        if not month:
+            raise ParseError(NAME, f"monthData row {i} has no 'month' or 'monthID'", field="month")
+        month_text = str(month).strip().upper()
+        if month_text in ("TOTAL", "TOTALS"):
+            continue
+        records.append(_record(trade_date, product, month_text, settle=None,
+                               volume=to_float(NAME, row.get("totalVolume"), "totalVolume"),
+                               open_interest=to_float(NAME, row.get("atClose"), "atClose"), oi_endpoint="volume_oi"))
+    return records
+
+
+def _record(trade_date: date, product: str, month_text: str, settle, volume, open_interest, oi_endpoint) -> dict:
+    year, month = _contract_month(month_text)
+    return {
+        "trade_date": trade_date,
+        "venue": VENUE,
+        "contract": contract_code(year, month, product),
+        "expiry_date": expiry_date(year, month),
+        "settle": settle,
+        "volume": volume,
+        "open_interest": open_interest,
+        "source": NAME,
+        "open_interest_source": None if open_interest is None else oi_endpoint,
+    }
 
 
 def _product_id(meta: PayloadMeta) -> str:
@@ -86,10 +144,13 @@ def _load(payload: bytes) -> dict:
 
 
 def _trade_date(text) -> date:
-    try:
-        return datetime.strptime(str(text).strip(), "%m/%d/%Y").date()
-    except ValueError:
-        raise ParseError(NAME, f"tradeDate {text!r} is not MM/DD/YYYY", field="tradeDate") from None
+    """`02/05/2026` on the settlements page, `20260205` in the Volume/OI report."""
+    for layout in ("%m/%d/%Y", "%Y%m%d"):
+        try:
+            return datetime.strptime(str(text).strip(), layout).date()
+        except ValueError:
+            continue
+    raise ParseError(NAME, f"tradeDate {text!r} is neither MM/DD/YYYY nor YYYYMMDD", field="tradeDate")
 
 
 def _contract_month(text: str) -> tuple[int, int]:
@@ -107,21 +168,28 @@ def _price(value, field: str) -> float | None:
 
 
 def fetch(client: HttpClient, day: date) -> list[Fetched]:
+    """Per product: the settlements page, then the Volume/OI report of the same trade date."""
     if not is_trading_day(day):
         return []
     out = []
     for product_id in PRODUCTS:
-        url = ENDPOINTS["settlements"].format(product_id=product_id)
-        params = {"strategy": "DEFAULT", "tradeDate": day.strftime("%m/%d/%Y"), "pageSize": 500,
-                  "isProtected": "", "_t": int(wallclock.time() * 1000)}
-        resp = client.get(url, params)
-        try:
-            body = json.loads(resp.content)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise FetchError(NAME, str(resp.request.url), resp.status_code, 1,
-                             "body is not JSON (bot-protection page?)") from None
-        if not isinstance(body, dict) or "settlements" not in body:
-            raise FetchError(NAME, str(resp.request.url), resp.status_code, 1, "no 'settlements' in body")
-        out.append(Fetched(resp.content, "settlements", url, params,
-                           resp.headers.get("content-type", "application/json"), "json"))
+        stamp = int(wallclock.time() * 1000)
+        requests = [
+            ("settlements", ENDPOINTS["settlements"].format(product_id=product_id),
+             {"strategy": "DEFAULT", "tradeDate": day.strftime("%m/%d/%Y"), "pageSize": 500, "isProtected": "",
+              "_t": stamp}, "settlements"),
+            ("volume_oi", ENDPOINTS["volume_oi"].format(product_id=product_id, trade_date=day.strftime("%Y%m%d")),
+             {"tradeDate": day.strftime("%Y%m%d"), "pageSize": 500, "isProtected": "", "_t": stamp}, "monthData"),
+        ]
+        for endpoint, url, params, expected in requests:
+            resp = client.get(url, params)
+            try:
+                body = json.loads(resp.content)
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                raise FetchError(NAME, str(resp.request.url), resp.status_code, 1,
+                                 "body is not JSON (bot-protection page?)") from None
+            if not isinstance(body, dict) or not (expected in body or body.get("empty") is True):
+                raise FetchError(NAME, str(resp.request.url), resp.status_code, 1, f"no {expected!r} in body")
+            out.append(Fetched(resp.content, endpoint, url, params,
+                               resp.headers.get("content-type", "application/json"), "json"))
     return out

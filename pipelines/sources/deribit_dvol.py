@@ -16,6 +16,7 @@ from pipelines.sources.base import (
     Fetched,
     Parsed,
     ParseError,
+    deribit_out_of_credits,
     frame,
     load_jsonrpc,
     ms_to_utc,
@@ -27,6 +28,7 @@ NAME = "deribit-dvol"
 DATASETS = ("vol_index_daily",)
 EXT = "json"
 RATE_PER_SECOND = 1.0
+RETRY_WHEN = deribit_out_of_credits  # error 10028 (out of credits), even with HTTP 400: back off, retry
 SNAPSHOT = False
 ENDPOINTS = {
     "get_volatility_index_data": "https://www.deribit.com/api/v2/public/get_volatility_index_data",

@@ -22,6 +22,7 @@ from pipelines.sources.base import (
     Fetched,
     Parsed,
     ParseError,
+    deribit_out_of_credits,
     frame,
     load_jsonrpc,
     ms_to_utc,
@@ -33,6 +34,7 @@ NAME = "deribit-options"
 DATASETS = ("option_chain_snapshot",)
 EXT = "json"
 RATE_PER_SECOND = 1.0
+RETRY_WHEN = deribit_out_of_credits  # error 10028 (out of credits), even with HTTP 400: back off, retry
 SNAPSHOT = True
 LIVE_STATE_ONLY = True  # the chain as it is now: a past partition cannot be fetched
 ENDPOINTS = {

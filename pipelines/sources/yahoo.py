@@ -31,13 +31,14 @@ from pipelines.sources.base import (
     s_to_utc,
     to_float,
 )
-from pipelines.sources.http import HttpClient
+from pipelines.sources.http import BROWSER_USER_AGENT, HttpClient
 from pipelines.timeutils import NEW_YORK, is_trading_day
 
 NAME = "yahoo"
 DATASETS = ("daily_bars", "hourly_bars", "futures_daily")
 EXT = "json"
 RATE_PER_SECOND = 0.5
+USER_AGENT = BROWSER_USER_AGENT  # script User-Agents get 429s
 SNAPSHOT = False
 ENDPOINTS = {"chart": "https://query1.finance.yahoo.com/v8/finance/chart/{symbol}"}
 

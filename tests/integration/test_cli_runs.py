@@ -4,6 +4,7 @@ Dagster instance beside the warehouse: per partition over a short window, one bu
 per asset over a long one; a failed run exits 1 naming the step, the run and what failed."""
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -83,5 +84,9 @@ def test_a_failed_run_exits_1_naming_the_step_and_the_run(warehouse_dir, capsys)
         main(["materialize", "--mode", "replay", "--start", END.isoformat(), "--end", END.isoformat()])
     assert exit_.value.code == 1
     err = capsys.readouterr().err
-    assert "step raw__funding_rates failed" in err and str(bad) in err
-    assert f"materialization of {END}..{END} failed" in err and "(run " in err
+    assert "raw__funding_rates failed: raw.funding_rates: 1 payload(s) failed, nothing written" in err
+    assert str(bad) in (warehouse_dir / "logs" / "last_run.log").read_text()  # the step's error in full
+    assert f"materialization of {END}..{END} failed" in err
+    run_id = re.search(r"^run ([0-9a-f-]{36}) failed: its events and logs are in the Dagster instance", err, re.M)[1]
+    with _instance(warehouse_dir) as dagster_instance:
+        assert dagster_instance.get_run_by_id(run_id).is_failure

@@ -12,7 +12,11 @@ import duckdb
 import pandas as pd
 import pytest
 
+from pipelines.datasets import DATASETS
 from tests.integration.conftest import build_raw_warehouse, read_canonical_csv_dir, run_dbt
+from tests.reference import reference_marts
+from tests.reference.checks import CHECKS
+from tests.reference.compare import compare
 
 pytestmark = pytest.mark.integration
 
@@ -41,6 +45,8 @@ def synthetic_frames() -> dict[str, pd.DataFrame]:
         ("2026-01-20T20:00:00Z", "BTC-USD", 130.0, "yahoo"),
         ("2026-01-21T20:00:00Z", "BTC-USD", 143.0, "yahoo"),
         ("2026-01-21T20:00:00Z", "QQQ", 1.0, "yahoo"),
+        ("2026-02-26T20:00:00Z", "BTC-USD", 180.0, "yahoo"),
+        ("2026-02-27T20:00:00Z", "BTC-USD", 181.0, "yahoo"),
         ("2026-03-06T19:00:00Z", "BTC-USD", 199.0, "yahoo"),
         ("2026-03-06T20:00:00Z", "BTC-USD", 200.0, "yahoo"),  # EST: ends 21:00 = 4 pm
         ("2026-03-06T21:00:00Z", "BTC-USD", 201.0, "yahoo"),
@@ -84,6 +90,9 @@ def synthetic_frames() -> dict[str, pd.DataFrame]:
         ("2026-01-16", "CME", "BTCF26", None, 121.0, None, "cme-settlements"),  # expiry from cme_expiries
         ("2026-01-30", "CME", "BTCF26", "2026-01-30", 150.0, 10.0, "cme-settlements"),  # its expiry day
         ("2026-01-30", "CME", "BTCG26", "2026-02-27", 151.0, 700.0, "cme-settlements"),
+        # the rolled series in BTCG26's last days (it expires Friday 2026-02-27): short-dated, then settled
+        ("2026-02-26", "CME", "BTC-front-continuous", None, 180.5, None, "yahoo"),
+        ("2026-02-27", "CME", "BTC-front-continuous", None, 178.0, None, "yahoo"),
         ("2026-03-06", "CME", "BTC-front-continuous", None, 201.0, None, "yahoo"),
         ("2026-03-09", "CME", "BTC-front-continuous", None, 212.0, None, "yahoo"),
     ])
@@ -215,29 +224,48 @@ def test_ibit_options_puts_and_calls(mart):
 
 # -- CME ----------------------------------------------------------------------------------------
 
-def test_cme_front_contract_and_annualized_basis(mart):
+# Time to expiry: from 4 pm New York (21:00 UTC in winter, 20:00 UTC from 03-09) to the final settlement,
+# 16:00 London (16:00 UTC before 29 March) on the last trading day, in fractional days.
+DAYS_0114_TO_BTCF26 = (16 - 21) / 24 + 16  # 2026-01-14 21:00 UTC .. 2026-01-30 16:00 UTC
+
+
+def test_cme_front_contract_and_annualized_basis_on_fractional_days(mart):
     row = mart.loc[D("2026-01-14")]
-    assert (row["cme_front_contract"], row["cme_front_settle"], row["cme_front_days_to_expiry"]) == ("BTCF26", 103.0, 16)
+    assert (row["cme_front_contract"], row["cme_front_settle"]) == ("BTCF26", 103.0)
+    assert row["cme_front_days_to_expiry"] == pytest.approx(DAYS_0114_TO_BTCF26) == pytest.approx(15.7917, abs=1e-4)
     assert not row["cme_front_is_rolled_series"]
-    assert row["cme_front_basis_annualized"] == pytest.approx((103 / 102 - 1) * 365 / 16)
-    assert mart.loc[D("2026-01-15"), "cme_front_basis_annualized"] == pytest.approx((112 / 111 - 1) * 365 / 15)
+    assert row["cme_front_basis_annualized"] == pytest.approx((103 / 102 - 1) * 365 / DAYS_0114_TO_BTCF26)
+    assert mart.loc[D("2026-01-15"), "cme_front_basis_annualized"] == pytest.approx((112 / 111 - 1) * 365 / (DAYS_0114_TO_BTCF26 - 1))
     # expiry missing in the row: taken from cme_expiries; BTC price stale -> basis null
-    assert mart.loc[D("2026-01-16"), "cme_front_days_to_expiry"] == 14
+    assert mart.loc[D("2026-01-16"), "cme_front_days_to_expiry"] == pytest.approx(DAYS_0114_TO_BTCF26 - 2)
     assert isnull(mart.loc[D("2026-01-16"), "cme_front_basis_annualized"])
 
 
-def test_cme_front_rolls_on_the_expiry_day(mart):
-    row = mart.loc[D("2026-01-30")]
-    assert (row["cme_front_contract"], row["cme_front_settle"], row["cme_front_days_to_expiry"]) == ("BTCG26", 151.0, 28)
+def test_cme_front_is_the_next_contract_on_the_expiry_day(mart):
+    row = mart.loc[D("2026-01-30")]  # BTCF26 settled at 16:00 London, before 4 pm New York
+    assert (row["cme_front_contract"], row["cme_front_settle"]) == ("BTCG26", 151.0)
+    assert row["cme_front_days_to_expiry"] == pytest.approx(28 + (16 - 21) / 24)
 
 
 def test_cme_rolled_series_takes_the_rules_contract_and_expiry(mart):
-    for day, settle, btc, days in (("2026-03-06", 201.0, 200.0, 21), ("2026-03-09", 212.0, 210.0, 18)):
+    for day, settle, btc, days in (("2026-03-06", 201.0, 200.0, 21 - 5 / 24), ("2026-03-09", 212.0, 210.0, 18 - 4 / 24)):
         row = mart.loc[D(day)]
         assert row["cme_front_contract"] == "BTCH26"  # expires Friday 2026-03-27
-        assert row["cme_front_is_rolled_series"]
-        assert row["cme_front_days_to_expiry"] == days
+        assert row["cme_front_is_rolled_series"] and not row["cme_front_is_null_short_dated"]
+        assert row["cme_front_days_to_expiry"] == pytest.approx(days)
         assert row["cme_front_basis_annualized"] == pytest.approx((settle / btc - 1) * 365 / days)
+
+
+def test_cme_rolled_series_in_its_last_days_is_not_the_next_contracts_price(mart):
+    """The rolled series carries the expiring BTCG26 on 02-26 (0.79 days left) and its final price on
+    02-27: neither is priced as the front (BTCH26, 28 days) - the front's basis is null and flagged."""
+    for day, days in (("2026-02-26", 28 + 19 / 24), ("2026-02-27", 27 + 19 / 24)):
+        row = mart.loc[D(day)]
+        assert row["cme_front_contract"] == "BTCH26"
+        assert row["cme_front_days_to_expiry"] == pytest.approx(days)
+        assert isnull(row["cme_front_settle"]) and isnull(row["cme_front_basis_annualized"])
+        assert row["cme_front_is_null_short_dated"]
+    assert not mart.loc[D("2026-03-06"), "cme_front_is_null_short_dated"]
 
 
 def test_cme_open_interest_sums_contract_months_and_is_null_when_none(mart):
@@ -267,6 +295,21 @@ def test_dvol_and_data_mode(mart):
     assert mart.loc[D("2026-03-09"), "data_mode"] == "mixed"  # live DVOL beside simulated rows
 
 
+SNAPSHOT_CHECKS = [c for c in CHECKS if c.mart in ("fct_daily_snapshot_4pm_et", "fct_cme_basis", "fct_signals")]
+
+
+@pytest.fixture(scope="module")
+def reference() -> dict[str, pd.DataFrame]:
+    return reference_marts(synthetic_frames())
+
+
+@pytest.mark.parametrize("check", SNAPSHOT_CHECKS, ids=[f"{c.mart}:{i}" for i, c in enumerate(SNAPSHOT_CHECKS)])
+def test_the_snapshot_agrees_with_the_reference_on_the_synthetic_week(synthetic, reference, check):
+    with duckdb.connect(str(synthetic["warehouse"]), read_only=True) as con:
+        result = compare(con, reference, check)
+    assert not result.problems, "\n".join(result.problems[:30])
+
+
 def test_models_land_in_exact_schemas_and_sources_map_to_raw_assets(synthetic):
     with duckdb.connect(str(synthetic["warehouse"]), read_only=True) as con:
         schemas = dict(con.execute(
@@ -280,12 +323,12 @@ def test_models_land_in_exact_schemas_and_sources_map_to_raw_assets(synthetic):
     source_keys = {s["name"]: s["meta"]["dagster"]["asset_key"] for s in manifest["sources"].values()}
     assert source_keys["etf_flows"] == ["raw", "etf_flows"]
     assert source_keys["cme_expiries"] == ["raw", "cme_expiries"]
-    assert len(source_keys) == 13
+    assert set(source_keys) == {*DATASETS, "nyse_calendar", "cme_expiries"}  # every raw table, nothing else
 
 
 def test_column_rules_report_each_broken_rule_with_its_column_and_row_count(synthetic, tmp_path):
-    """column_rules (one dbt test per model for its grain, unique, not-null, accepted-value and range
-    rules) catches a value planted against each rule in a built mart; its failing rows name the rule,
+    """column_rules (one dbt test per model for its grain, unique, not-null, not-all-null, accepted-value
+    and range rules) catches a value planted against each rule in a built mart; its failing rows name the rule,
     the column and how many rows break it, and the failure count sums those rows."""
     import shutil
 
@@ -298,6 +341,8 @@ def test_column_rules_report_each_broken_rule_with_its_column_and_row_count(synt
         con.execute(f"update {MART} set data_mode = 'live' where trade_date = '2026-01-16'")  # marts: no 'live'
         # Two rows on one snapshot instant (and, copied whole, one trade_date twice).
         con.execute(f"insert into {MART} select * from {MART} where trade_date = '2026-01-20'")
+        # Null in every row although its input has BTC-USD bars: each row alone passes every other rule.
+        con.execute(f"update {MART} set btc_usd_4pm = null")
     result = run_dbt(["test", "--store-failures", "--select", f"{MART.split('.')[1]},test_name:column_rules"],
                      warehouse, tmp_path)
     assert result.returncode == 1, result.stdout[-3000:]
@@ -313,8 +358,9 @@ def test_column_rules_report_each_broken_rule_with_its_column_and_row_count(synt
         ("accepted_values", "data_mode", 1),
         ("unique", "trade_date", 2),
         ("unique", "snapshot_utc", 2),
+        ("not_all_null", "btc_usd_4pm", 1),
     }
-    assert "Got 7 results" in result.stdout or "7 results" in result.stdout, result.stdout[-3000:]
+    assert "Got 8 results" in result.stdout or "8 results" in result.stdout, result.stdout[-3000:]
 
 
 # -- the real data ------------------------------------------------------------------------------

@@ -109,6 +109,34 @@ def test_truncated_body_is_a_parse_error_naming_the_file(tmp_path):
     assert str(path) in str(err.value) and "not JSON" in str(err.value)
 
 
+def _in_seconds(body: bytes) -> bytes:
+    rows = json.loads(body)
+    return json.dumps([dict(r, fundingTime=int(r["fundingTime"]) // 1000) for r in rows]).encode()
+
+
+def test_funding_times_in_seconds_fail_the_window_naming_source_file_and_field(tmp_path):
+    """Before, these rows were dated January 1970, dropped by the window filter, and the window was
+    written empty with exit code 0."""
+    from pipelines.sources.binance_common import new_york_day_ms
+
+    archive = Archive(tmp_path / "archive")
+    start_ms, end_ms = new_york_day_ms(DAY)
+    seconds = _in_seconds(funding_body())
+    with_request = h.write_raw_payload(archive, "binance-funding", DAY, seconds, "json", endpoint="fundingRate",
+                                       params={"symbol": "BTCUSDT", "startTime": start_ms, "endTime": end_ms})
+    with pytest.raises(IngestError) as err:
+        collect_from_archive(archive, "funding_rates", DAY, DAY)
+    assert (f"binance-funding: cannot parse payload in {with_request} (field 'fundingTime'): 3 row(s) outside "
+            "the requested window") in str(err.value)
+    # A payload that does not say what it asked for is still refused: its rows predate bitcoin.
+    bare = Archive(tmp_path / "bare")
+    path = h.write_raw_payload(bare, "binance-funding", DAY, seconds, "json", endpoint="fundingRate")
+    with pytest.raises(IngestError) as err:
+        collect_from_archive(bare, "funding_rates", DAY, DAY)
+    assert (f"binance-funding: payload {path} (field 'ts_utc'): 3 row(s) dated before 2009-01-03 (first: "
+            "1970-01-21 ") in str(err.value)
+
+
 def test_an_empty_day_writes_no_rows_and_passes_its_check(tmp_path):
     archive = Archive(tmp_path / "archive")
     h.write_raw_payload(archive, "binance-funding", DAY, b"[]", "json", endpoint="fundingRate")

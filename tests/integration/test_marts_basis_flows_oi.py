@@ -2,9 +2,10 @@
 
 One warehouse, one `dbt build` of the four marts and their parents: hand-built raw rows in 2024-03 ..
 2025-06 (numbers chosen so the answers can be worked out on paper) beside the demo scenario
-(2025-10 .. 2026-03, simulated), whose planted values (crash-day basis ~3%, rebound ~9%, the
-6,000,000 IBIT shares created on the rebound, the open interest levels) the marts must reproduce.
-The real feb2026 data gets its own build (marked real_data).
+(2025-10 .. 2026-03, simulated), whose planted facts (the CME settlements on the crash and rebound
+days, the 5,800,000 IBIT shares created on the rebound, the open interest levels) the marts must
+give back as the reference (tests/reference) derives them. The real feb2026 data gets its own build
+(marked real_data).
 """
 from __future__ import annotations
 
@@ -25,6 +26,10 @@ from pipelines.demo.scenario import (
 )
 from pipelines.timeutils import trading_days
 from tests.integration.conftest import build_raw_warehouse, read_canonical_csv_dir, run_dbt
+from tests.reference import reference_marts
+from tests.reference.calendar import cme_contracts, four_pm_new_york
+from tests.reference.checks import CHECKS
+from tests.reference.compare import compare
 
 pytestmark = pytest.mark.integration
 
@@ -42,10 +47,18 @@ def isnull(value) -> bool:
 
 
 # -- hand-built raw rows ---------------------------------------------------------------------------
+# Time to expiry: from 4 pm New York (20:00 UTC in May, EDT) to the final settlement, 16:00 London
+# (15:00 UTC under BST) on the last trading day: whole calendar days minus 5 hours.
+
+
+def T(calendar_days: int) -> float:
+    return calendar_days - 5 / 24
+
 # May 2025 is daylight time: 4 pm New York = 20:00 UTC = the end of the bar starting 19:00 UTC.
 BTC_4PM = {
     "2025-05-13": 98_000.0, "2025-05-14": 100_000.0, "2025-05-15": 101_000.0, "2025-05-16": 102_000.0,
-    "2025-05-19": 103_000.0, "2025-05-20": 104_000.0, "2025-05-30": 105_000.0, "2025-06-10": 105_000.0,
+    "2025-05-19": 103_000.0, "2025-05-20": 104_000.0, "2025-05-28": 105_000.0, "2025-05-30": 105_000.0,
+    "2025-06-10": 105_000.0,
 }
 
 # the flow model's test fund: flow = 1 m + 2 bn x r_t - 0.5 bn x r_(t-1) + noise, on every trading day
@@ -93,8 +106,9 @@ def hand_frames() -> dict[str, pd.DataFrame]:
         ("2025-05-30", "CME", "BTCK25", "2025-05-30", 105_050.0, 900.0, 100.0, "cme-settlements"),
         ("2025-05-30", "CME", "BTCM25", "2025-06-27", 105_600.0, 500.0, 6_000.0, "cme-settlements"),
         ("2025-05-30", "CME", "BTCN25", "2025-07-25", 106_000.0, 500.0, 2_000.0, "cme-settlements"),
-        # 2025-05-27: three days before expiry, and no BTC price that day
+        # 2025-05-27: three days before expiry, and no BTC price that day; 05-28: two days, a BTC price
         ("2025-05-27", "CME", "BTCK25", "2025-05-30", 105_000.0, None, None, "cme-settlements"),
+        ("2025-05-28", "CME", "BTCK25", "2025-05-30", 105_100.0, None, None, "cme-settlements"),
         # 2025-06-10: only the rolled front month
         ("2025-06-10", "CME", "BTC-front-continuous", None, 105_500.0, None, None, "yahoo"),
     ])
@@ -111,10 +125,13 @@ def hand_frames() -> dict[str, pd.DataFrame]:
     flows = _frame("trade_date ticker flow_usd source", [
         ("2025-05-13", "AAA", 10e6, "farside"),
         ("2025-05-13", "BBB", -4e6, "farside"),
+        ("2025-05-13", "CCC", 0.0, "farside"),  # not launched yet: the tracker shows 0.0, no report
         ("2025-05-14", "AAA", 5e6, "farside"),
         ("2025-05-14", "BBB", None, "farside"),  # shown as '-': unknown, not zero
+        ("2025-05-14", "CCC", 0.0, "farside"),
         ("2025-05-15", "AAA", 20e6, "farside"),
-        ("2025-05-15", "BBB", 0.0, "farside"),  # a reported zero stays zero
+        ("2025-05-15", "BBB", 0.0, "farside"),  # a reported zero of a launched fund stays a report
+        ("2025-05-15", "CCC", 3e6, "farside"),  # its first flow: launched
         ("2025-05-26", "AAA", 99e6, "farside"),  # Memorial Day: NYSE closed
         ("2025-05-27", "AAA", 1e6, "farside"),
     ])
@@ -158,7 +175,7 @@ def _build(tmp_dir, frames, mode, allow_mixed=False) -> dict[str, pd.DataFrame]:
     select = [f"+{m}" for m in MARTS]
     result = run_dbt(["build", "--select", *select, "--indirect-selection", "cautious"], warehouse, tmp_dir)
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
-    return _read_marts(warehouse)
+    return {**_read_marts(warehouse), "_warehouse": warehouse, "_frames": frames}
 
 
 @pytest.fixture(scope="module")
@@ -174,6 +191,22 @@ def marts(tmp_path_factory, demo) -> dict[str, pd.DataFrame]:
     return _build(tmp_path_factory.mktemp("marts_basis_flows_oi"), frames, mode="simulated")
 
 
+BUILT_CHECKS = [c for c in CHECKS if c.mart in MARTS]
+
+
+@pytest.fixture(scope="module")
+def reference(marts) -> dict[str, pd.DataFrame]:
+    return reference_marts(marts["_frames"])
+
+
+@pytest.mark.parametrize("check", BUILT_CHECKS, ids=[f"{c.mart}:{i}" for i, c in enumerate(BUILT_CHECKS)])
+def test_the_marts_agree_with_the_reference_on_the_hand_built_rows(marts, reference, check):
+    """Every compared column, on the hand-built edge cases and the demo beside them."""
+    with duckdb.connect(str(marts["_warehouse"]), read_only=True) as con:
+        result = compare(con, reference, check)
+    assert not result.problems, "\n".join(result.problems[:30])
+
+
 def _row(df: pd.DataFrame, **key) -> pd.Series:
     mask = np.ones(len(df), dtype=bool)
     for col, value in key.items():
@@ -185,30 +218,43 @@ def _row(df: pd.DataFrame, **key) -> pd.Series:
 
 # -- basis per contract -----------------------------------------------------------------------------
 
-def test_basis_per_contract_by_hand(marts):
+def test_basis_per_contract_by_hand_on_fractional_days_to_4pm_london(marts):
     by_contract = marts["fct_cme_basis_by_contract"]
     day = D("2025-05-14")
     for contract, settle, days in (("BTCK25", 100_400, 16), ("BTCM25", 101_000, 44),
                                    ("BTCN25", 101_500, 72), ("BTCQ25", 102_200, 107)):
         row = _row(by_contract, trade_date=day, contract=contract)
-        assert row["days_to_expiry"] == days
+        assert row["days_to_expiry"] == pytest.approx(T(days), abs=1e-12)
         assert row["btc_usd_4pm"] == 100_000.0
         assert row["basis_total"] == pytest.approx(settle / 100_000 - 1, abs=1e-12)
-        assert row["basis_annualized"] == pytest.approx((settle / 100_000 - 1) * 365 / days, abs=1e-12)
-    assert _row(by_contract, trade_date=day, contract="BTCK25")["basis_annualized"] == pytest.approx(0.09125)
-    assert _row(by_contract, trade_date=day, contract="BTCM25")["expiry_date"] == D("2025-06-27")  # from the calendar
+        assert row["basis_annualized"] == pytest.approx((settle / 100_000 - 1) * 365 / T(days), abs=1e-12)
+        assert not row["is_rolled_series"] and not row["is_short_dated"] and not row["is_expired"]
+    assert _row(by_contract, trade_date=day, contract="BTCK25")["basis_annualized"] == pytest.approx(0.0924538, abs=1e-7)
+    row = _row(by_contract, trade_date=day, contract="BTCM25")
+    assert row["expiry_date"] == D("2025-06-27")  # from the calendar
+    assert row["final_settlement_utc"] == pd.Timestamp("2025-06-27 15:00")  # 16:00 London, BST
     assert isnull(_row(by_contract, trade_date=day, contract="BTCQ25")["open_interest_contracts"])
-    # BTC months only: no micro, no rolled series
+    # BTC months only: no micro; the rolled series' BTCK25 price loses to BTCK25's settlement
     assert set(by_contract[by_contract["trade_date"] == day]["contract"]) == {"BTCK25", "BTCM25", "BTCN25", "BTCQ25"}
 
 
 def test_basis_is_null_on_the_expiry_day(marts):
     row = _row(marts["fct_cme_basis_by_contract"], trade_date=D("2025-05-30"), contract="BTCK25")
-    assert row["days_to_expiry"] == 0
+    assert row["days_to_expiry"] == pytest.approx(-5 / 24)  # settled at 15:00 UTC, the snapshot is 20:00 UTC
+    assert row["is_expired"] and not row["is_short_dated"]
     assert row["settle_usd_per_btc"] == 105_050.0
     assert isnull(row["basis_total"]) and isnull(row["basis_annualized"])
-    assert not row["is_short_dated"]
     assert not _row(marts["fct_cme_basis_by_contract"], trade_date=D("2025-05-30"), contract="BTCM25")["is_short_dated"]
+
+
+def test_short_dated_contract_keeps_its_basis_here_flagged(marts):
+    """Two days before expiry: 1.79 days to 4 pm London, not 2 - whole days would understate the
+    annualized basis by 10%."""
+    row = _row(marts["fct_cme_basis_by_contract"], trade_date=D("2025-05-28"), contract="BTCK25")
+    assert row["is_short_dated"] and not row["is_expired"]
+    assert row["days_to_expiry"] == pytest.approx(T(2))
+    assert row["basis_annualized"] == pytest.approx((105_100 / 105_000 - 1) * 365 / T(2), rel=1e-12)
+    assert row["basis_annualized"] / ((105_100 / 105_000 - 1) * 365 / 2) == pytest.approx(2 / T(2))
 
 
 # -- constant maturity ------------------------------------------------------------------------------
@@ -217,55 +263,64 @@ def test_front_and_straddled_tenors_by_hand(marts):
     basis = marts["fct_cme_basis"]
     day = D("2025-05-14")
     front = _row(basis, trade_date=day, tenor="front")
-    assert (front["contract_near"], front["days_to_expiry"]) == ("BTCK25", 16)
-    assert front["basis_annualized"] == pytest.approx(0.004 * 365 / 16)
-    assert not front["is_rolled_series"] and not front["is_extrapolated"] and not front["is_short_dated"]
+    assert (front["contract_near"], front["days_to_expiry"]) == ("BTCK25", pytest.approx(T(16)))
+    assert front["basis_annualized"] == pytest.approx(0.004 * 365 / T(16))
+    assert not front["is_rolled_series"] and not front["is_extrapolated"] and not front["only_short_dated_prices"]
 
-    # 30 days: between BTCK25 (16 d, B = 0.004) and BTCM25 (44 d, B = 0.010): 0.004 + 0.006 x 14/28 = 0.007
+    # 30 days: between BTCK25 (T16, B = 0.004) and BTCM25 (T44, B = 0.010), linear in time
     t30 = _row(basis, trade_date=day, tenor="30d")
     assert (t30["contract_near"], t30["contract_far"]) == ("BTCK25", "BTCM25")
-    assert (t30["days_to_expiry_near"], t30["days_to_expiry_far"], t30["days_to_expiry"]) == (16, 44, 30)
-    assert t30["basis_total"] == pytest.approx(0.007, abs=1e-12)
-    assert t30["basis_annualized"] == pytest.approx(0.007 * 365 / 30, abs=1e-12)
+    assert (t30["days_to_expiry_near"], t30["days_to_expiry_far"], t30["days_to_expiry"]) == pytest.approx((T(16), T(44), 30))
+    b30 = 0.004 + 0.006 * (30 - T(16)) / 28
+    assert b30 == pytest.approx(0.0070446, abs=1e-7)
+    assert t30["basis_total"] == pytest.approx(b30, abs=1e-12)
+    assert t30["basis_annualized"] == pytest.approx(b30 * 365 / 30, abs=1e-12)
     assert not t30["is_extrapolated"]
 
-    # 90 days: BTCN25 (72 d, 0.015) .. BTCQ25 (107 d, 0.022): 0.015 + 0.007 x 18/35 = 0.0186
+    # 90 days: BTCN25 (T72, 0.015) .. BTCQ25 (T107, 0.022)
     t90 = _row(basis, trade_date=day, tenor="90d")
     assert (t90["contract_near"], t90["contract_far"]) == ("BTCN25", "BTCQ25")
-    assert t90["basis_total"] == pytest.approx(0.0186, abs=1e-12)
-    assert t90["basis_annualized"] == pytest.approx(0.0186 * 365 / 90, abs=1e-12)
+    b90 = 0.015 + 0.007 * (90 - T(72)) / 35
+    assert t90["basis_total"] == pytest.approx(b90, abs=1e-12)
+    assert t90["basis_annualized"] == pytest.approx(b90 * 365 / 90, abs=1e-12)
 
 
 def test_tenor_beyond_the_last_expiry_is_extrapolated_from_the_nearest_two(marts):
-    # 120 days > 107: the BTCN25-BTCQ25 line, 0.015 + 0.007 x 48/35 = 0.0246
-    t120 = _row(marts["fct_cme_basis"], trade_date=D("2025-05-14"), tenor="120d")
+    t120 = _row(marts["fct_cme_basis"], trade_date=D("2025-05-14"), tenor="120d")  # 120 > T107
     assert (t120["contract_near"], t120["contract_far"]) == ("BTCN25", "BTCQ25")
     assert t120["is_extrapolated"]
-    assert t120["basis_total"] == pytest.approx(0.0246, abs=1e-12)
-    assert t120["basis_annualized"] == pytest.approx(0.0246 * 365 / 120, abs=1e-12)
+    b120 = 0.015 + 0.007 * (120 - T(72)) / 35
+    assert t120["basis_total"] == pytest.approx(b120, abs=1e-12)
+    assert t120["basis_annualized"] == pytest.approx(b120 * 365 / 120, abs=1e-12)
 
 
 def test_expired_contract_is_left_out_of_the_front_and_the_pairs(marts):
     basis = marts["fct_cme_basis"]
     day = D("2025-05-30")
     front = _row(basis, trade_date=day, tenor="front")
-    assert (front["contract_near"], front["days_to_expiry"]) == ("BTCM25", 28)
-    assert front["basis_annualized"] == pytest.approx((105_600 / 105_000 - 1) * 365 / 28)
-    t30 = _row(basis, trade_date=day, tenor="30d")  # BTCM25 28 d .. BTCN25 56 d
+    assert (front["contract_near"], front["days_to_expiry"]) == ("BTCM25", pytest.approx(T(28)))
+    assert front["basis_annualized"] == pytest.approx((105_600 / 105_000 - 1) * 365 / T(28))
+    t30 = _row(basis, trade_date=day, tenor="30d")  # BTCM25 T28 .. BTCN25 T56
     assert (t30["contract_near"], t30["contract_far"], t30["is_extrapolated"]) == ("BTCM25", "BTCN25", False)
     b1, b2 = 105_600 / 105_000 - 1, 106_000 / 105_000 - 1
-    assert t30["basis_total"] == pytest.approx(b1 + (b2 - b1) * 2 / 28, abs=1e-12)
+    assert t30["basis_total"] == pytest.approx(b1 + (b2 - b1) * (30 - T(28)) / 28, abs=1e-12)
     # only two contracts with a basis: 60 d is extrapolated along the same line
     t60 = _row(basis, trade_date=day, tenor="60d")
     assert t60["is_extrapolated"]
-    assert t60["basis_total"] == pytest.approx(b1 + (b2 - b1) * 32 / 28, abs=1e-12)
+    assert t60["basis_total"] == pytest.approx(b1 + (b2 - b1) * (60 - T(28)) / 28, abs=1e-12)
 
 
-def test_short_dated_front_is_flagged_and_null_without_a_btc_price(marts):
-    front = _row(marts["fct_cme_basis"], trade_date=D("2025-05-27"), tenor="front")
-    assert (front["contract_near"], front["days_to_expiry"]) == ("BTCK25", 3)
-    assert front["is_short_dated"]
-    assert isnull(front["btc_usd_4pm"]) and isnull(front["basis_annualized"]) and isnull(front["basis_total"])
+def test_short_dated_contract_is_not_the_front(marts):
+    """The 7-day rule: with 2.79 or 1.79 days left BTCK25 is not the front; BTCM25 is, and it has no
+    price those days, so the front basis is null and says why."""
+    basis = marts["fct_cme_basis"]
+    for day, days in ((D("2025-05-27"), 31), (D("2025-05-28"), 30)):
+        front = _row(basis, trade_date=day, tenor="front")
+        assert (front["contract_near"], front["days_to_expiry"]) == ("BTCM25", pytest.approx(T(days)))
+        assert front["only_short_dated_prices"]
+        assert isnull(front["basis_annualized"]) and isnull(front["basis_total"])
+        for tenor in ("30d", "60d", "90d", "120d"):  # one short-dated price: no pair
+            assert isnull(_row(basis, trade_date=day, tenor=tenor)["basis_total"])
 
 
 def test_front_from_the_rolled_series_and_tenors_null_without_contracts(marts):
@@ -273,9 +328,11 @@ def test_front_from_the_rolled_series_and_tenors_null_without_contracts(marts):
     day = D("2025-06-10")
     front = _row(basis, trade_date=day, tenor="front")
     assert front["contract_near"] == "BTCM25"  # the rule's front month: expires Friday 2025-06-27
-    assert front["is_rolled_series"]
-    assert front["days_to_expiry"] == 17
-    assert front["basis_annualized"] == pytest.approx((105_500 / 105_000 - 1) * 365 / 17)
+    assert front["is_rolled_series"] and not front["only_short_dated_prices"]
+    assert front["days_to_expiry"] == pytest.approx(T(17))
+    assert front["basis_annualized"] == pytest.approx((105_500 / 105_000 - 1) * 365 / T(17))
+    rolled = _row(marts["fct_cme_basis_by_contract"], trade_date=day, contract="BTCM25")
+    assert rolled["is_rolled_series"] and rolled["basis_annualized"] == pytest.approx(front["basis_annualized"])
     for tenor in ("30d", "60d", "90d", "120d"):
         row = _row(basis, trade_date=day, tenor=tenor)
         assert isnull(row["basis_annualized"]) and isnull(row["contract_near"]) and isnull(row["is_extrapolated"])
@@ -285,14 +342,19 @@ def test_front_from_the_rolled_series_and_tenors_null_without_contracts(marts):
     assert basis[basis["trade_date"] == D("2025-05-16")].empty
 
 
-def test_front_basis_matches_the_demo_planted_values(marts, demo):
+def test_front_basis_gives_back_the_demo_planted_settlements(marts, demo):
+    """The planted CME settlements (market terms), turned into a basis by the reference's own clock:
+    BTC at 4 pm, ACT/365 on the fractional days to 16:00 London."""
     basis = marts["fct_cme_basis"]
     truths = demo.truths
-    crash = _row(basis, trade_date=truths.crash_day, tenor="front")["basis_annualized"]
-    rebound = _row(basis, trade_date=truths.rebound_day, tenor="front")["basis_annualized"]
-    assert crash == pytest.approx(truths.cme_front_basis_crash, abs=1e-9)
-    assert rebound == pytest.approx(truths.cme_front_basis_rebound, abs=1e-9)
-    assert crash == pytest.approx(0.030, abs=0.003) and rebound == pytest.approx(0.090, abs=0.003)
+    contracts = cme_contracts().set_index("contract")
+    for day, (contract, settle) in truths.cme_front_settlements.items():
+        front = _row(basis, trade_date=day, tenor="front")
+        days = (contracts.at[contract, "final_settlement_utc"] - four_pm_new_york(day)).total_seconds() / 86_400
+        expected = (settle / truths.btc_usd_4pm[day] - 1) * 365 / days
+        assert front["contract_near"] == contract
+        assert front["basis_annualized"] == pytest.approx(expected, abs=1e-12)
+        assert front["basis_annualized"] == pytest.approx(truths.cme_front_basis_planted[day], abs=0.0015)
     demo_rows = basis[basis["trade_date"] >= DEFAULT_START]
     assert demo_rows["basis_annualized"].notna().all()  # every demo day lists six+ months
     # the demo's term structure adds 1.2% a year per year of maturity: 120 d sits above the front
@@ -340,15 +402,37 @@ def test_flows_nulls_are_not_zeros(marts):
 
 def test_flows_all_row_sums_funds_and_is_null_when_none(marts):
     flows = marts["fct_etf_flows"]
-    assert _row(flows, trade_date=D("2025-05-13"), ticker="ALL")["flow_usd"] == pytest.approx(6e6)
+    row = _row(flows, trade_date=D("2025-05-13"), ticker="ALL")
+    assert row["flow_usd"] == pytest.approx(6e6) and row["funds_reporting"] == 2  # CCC's 0.0: not launched
+    assert _row(flows, trade_date=D("2025-05-13"), ticker="CCC")["funds_reporting"] == 0
     row = _row(flows, trade_date=D("2025-05-14"), ticker="ALL")
     assert row["flow_usd"] == pytest.approx(5e6) and row["funds_reporting"] == 1
-    assert row["flow_from_shares_usd"] == pytest.approx(5_100_000.0)  # AAA is the only fund with a flow
+    assert row["flow_from_shares_usd"] == pytest.approx(5_100_000.0) and row["funds_with_share_data"] == 1
     row = _row(flows, trade_date=D("2025-05-15"), ticker="ALL")
-    assert row["flow_usd"] == pytest.approx(20e6) and row["funds_reporting"] == 2
-    assert isnull(row["flow_from_shares_usd"])  # BBB has a flow but no share count: no partial total
+    assert row["flow_usd"] == pytest.approx(23e6) and row["funds_reporting"] == 3  # BBB's reported 0, CCC launched
+    # the share-count flow over the one fund with share data (AAA), and its count beside it
+    assert row["flow_from_shares_usd"] == 0.0 and row["funds_with_share_data"] == 1
+    assert row["flow_gap_usd"] == pytest.approx(20e6)
     row = _row(flows, trade_date=D("2025-05-16"), ticker="ALL")
     assert isnull(row["flow_usd"]) and row["funds_reporting"] == 0
+    assert isnull(row["flow_from_shares_usd"]) and row["funds_with_share_data"] == 0  # AAA has no flow that day
+
+
+def test_flows_all_row_expected_flow_over_the_modelled_funds(marts):
+    """The aggregate expected flow is never nulled by a fund without a model: it sums the modelled
+    funds, says how many and what share of the day's gross flow they carry."""
+    flows = marts["fct_etf_flows"]
+    mdl = flows[(flows["ticker"] == "MDL") & flows["expected_flow_usd"].notna() & flows["flow_usd"].notna()]
+    day = mdl["trade_date"].iloc[-1]
+    row, fund = _row(flows, trade_date=day, ticker="ALL"), _row(flows, trade_date=day, ticker="MDL")
+    assert row["funds_modelled"] == 1 == fund["funds_modelled"]
+    assert row["expected_flow_usd"] == pytest.approx(fund["expected_flow_usd"])
+    assert row["modelled_flow_usd"] == pytest.approx(fund["flow_usd"])
+    assert row["flow_surprise_usd"] == pytest.approx(fund["flow_usd"] - fund["expected_flow_usd"])
+    assert row["modelled_share_of_gross_flow"] == pytest.approx(1.0)
+    # 2025-05-13: AAA and BBB have flows, neither a model
+    row = _row(flows, trade_date=D("2025-05-13"), ticker="ALL")
+    assert row["funds_modelled"] == 0 and isnull(row["expected_flow_usd"]) and isnull(row["modelled_share_of_gross_flow"])
 
 
 def test_flows_dated_on_a_holiday_stay_out(marts):
@@ -395,14 +479,20 @@ def test_flows_match_the_demo_planted_creations(marts, demo):
     flows = marts["fct_etf_flows"]
     truths = demo.truths
     ibit = _row(flows, trade_date=truths.rebound_day, ticker="IBIT")
-    assert ibit["shares_created"] == truths.rebound_ibit_shares_created == 6_000_000
-    assert ibit["flow_usd"] == pytest.approx(truths.rebound_ibit_flow_usd)
+    assert ibit["shares_created"] == truths.rebound_ibit_shares_created == 5_800_000
+    assert ibit["flow_usd"] == truths.ibit_flow_usd[truths.rebound_day]
     assert abs(ibit["flow_gap_usd"]) <= 50_000  # Farside's US$0.1 m rounding, well inside a creation unit
-    total = _row(flows, trade_date=truths.rebound_day, ticker="ALL")["flow_usd"]
-    assert total - ibit["flow_usd"] == pytest.approx(truths.rebound_other_etf_flow_usd)
-    crash = _row(flows, trade_date=truths.crash_day, ticker="IBIT")
+    everyone = _row(flows, trade_date=truths.rebound_day, ticker="ALL")
+    assert everyone["flow_usd"] == pytest.approx(truths.all_funds_flow_usd[truths.rebound_day])
+    assert everyone["flow_usd"] == pytest.approx(371.1e6, abs=2e6)
     # "volume without exodus": the crash-day redemption is far smaller than the return would predict
+    crash = _row(flows, trade_date=truths.crash_day, ticker="IBIT")
+    assert crash["flow_usd"] == truths.ibit_flow_usd[truths.crash_day]
     assert crash["flow_surprise_usd"] > 0
+    # the aggregate: IBIT, FBTC, GBTC have bars and a model; ARKB, BITB, HODL, BTC have neither
+    total = _row(flows, trade_date=truths.crash_day, ticker="ALL")
+    assert total["funds_modelled"] == 3 and 0 < total["modelled_share_of_gross_flow"] < 1
+    assert total["expected_flow_usd"] < total["modelled_flow_usd"] < 0
 
 
 # -- open interest ----------------------------------------------------------------------------------
@@ -458,10 +548,13 @@ def test_oi_shares_sum_to_one(marts):
     assert cme["share_of_total_usd"] == pytest.approx(7.51e9 / 16.51e9)
     assert binance["share_of_total_usd"] == pytest.approx(9.0e9 / 16.51e9)
     assert cme["venues_in_total"] == 2
+    assert cme["is_end_of_day"] and not binance["is_end_of_day"]
+    assert cme["share_mixes_instants"] and binance["share_mixes_instants"]  # end of day beside 4 pm
     valued = oi[oi["open_interest_usd"].notna()]
     assert valued.groupby("trade_date")["share_of_total_usd"].sum().to_numpy() == pytest.approx(1.0)
     alone = _row(oi, trade_date=D("2025-05-19"), venue="Binance")  # CME null that day
     assert alone["share_of_total_usd"] == 1.0 and alone["venues_in_total"] == 1
+    assert not alone["share_mixes_instants"]
     assert isnull(_row(oi, trade_date=D("2025-05-19"), venue="CME")["share_of_total_usd"])
 
 
@@ -472,11 +565,11 @@ def test_oi_rows_per_trading_day_and_venue(marts, demo):
     days = trading_days(D("2025-05-13"), DEFAULT_END)
     assert sorted(oi[oi["venue"] == "CME"]["trade_date"]) == days
     truths = demo.truths
-    for day, cme, binance in ((truths.pre_crash_day, truths.cme_open_interest_pre_crash, truths.binance_open_interest_usd_pre_crash),
-                              (truths.crash_day, truths.cme_open_interest_crash, truths.binance_open_interest_usd_crash),
-                              (truths.rebound_day, truths.cme_open_interest_rebound, truths.binance_open_interest_usd_rebound)):
-        assert _row(oi, trade_date=day, venue="CME")["open_interest_btc"] == pytest.approx(cme * 5)
-        assert _row(oi, trade_date=day, venue="Binance")["open_interest_usd"] == pytest.approx(binance)
+    for day, level in truths.binance_open_interest_levels.items():
+        assert _row(oi, trade_date=day, venue="CME")["open_interest_btc"] == pytest.approx(
+            truths.cme_open_interest_contracts[day] * 5)
+        assert _row(oi, trade_date=day, venue="Binance")["open_interest_btc"] == pytest.approx(
+            level * _row(oi, trade_date=truths.pre_crash_day, venue="Binance")["open_interest_btc"], rel=0.06)
     # the event's shape: CME down then back up; Binance down and not back
     assert _row(oi, trade_date=truths.rebound_day, venue="CME")["open_interest_change_pct_btc"] > 0.05
     assert _row(oi, trade_date=truths.rebound_day, venue="Binance")["open_interest_change_pct_btc"] < 0
@@ -503,9 +596,20 @@ def test_real_data_front_filled_tenors_null_cme_oi_null(real_marts):
     assert front.loc[D("2026-02-05"), "contract_near"] == "BTCG26"
     assert front.loc[D("2026-02-05"), "is_rolled_series"]
     assert 0 < front.loc[D("2026-02-06"), "basis_annualized"] < 0.5
-    assert front.loc[D("2026-01-29"), "is_short_dated"]  # one day left: +60% a year, flagged
+    # 29 Jan: the rolled series carries BTCF26 with 0.79 days left (+76% a year): not the front
+    assert front.loc[D("2026-01-29"), "contract_near"] == "BTCG26"
+    assert front.loc[D("2026-01-29"), "only_short_dated_prices"]
+    assert isnull(front.loc[D("2026-01-29"), "basis_annualized"])
     assert basis[basis["tenor"] != "front"]["basis_annualized"].isna().all()
-    assert real_marts["fct_cme_basis_by_contract"].empty
+    by_contract = real_marts["fct_cme_basis_by_contract"].set_index(["trade_date", "contract"])
+    short = by_contract.loc[(D("2026-01-29"), "BTCF26")]
+    assert short["is_short_dated"] and short["is_rolled_series"]
+    assert short["days_to_expiry"] == pytest.approx(19 / 24)  # 21:00 UTC to 16:00 UTC the next day
+    assert short["basis_annualized"] > 0.7
+    # 30 Jan, BTCF26's expiry day: its final price, settled before 4 pm New York, has no basis
+    expired = by_contract.loc[(D("2026-01-30"), "BTCF26")]
+    assert expired["is_expired"] and isnull(expired["basis_annualized"])
+    assert (D("2026-01-30"), "BTCG26") not in by_contract.index  # never priced as the next contract
     oi = real_marts["fct_open_interest_4pm_et"]
     assert oi["open_interest_btc"].isna().all()  # weekly CFTC open interest is not made daily
     assert (oi["data_mode"] == "real").all()
@@ -524,3 +628,11 @@ def test_real_data_flows(real_marts):
     all_row = flows[flows["ticker"] == "ALL"].set_index("trade_date")
     funds = flows[flows["ticker"] != "ALL"].groupby("trade_date")["flow_usd"].sum(min_count=1)
     assert all_row["flow_usd"].to_numpy() == pytest.approx(funds.loc[all_row.index].to_numpy(), nan_ok=True)
+    # the aggregate expected flow exists every day the three funds with bars have a model
+    crash = all_row.loc[D("2026-02-05")]
+    assert crash["funds_modelled"] == 3 and crash["expected_flow_usd"] < -500e6 < crash["modelled_flow_usd"]
+    assert 0.5 < crash["modelled_share_of_gross_flow"] < 1
+    with_bars = (all_row.index >= D("2025-06-01")) & (all_row.index <= D("2026-04-24"))  # daily bars end 04-24
+    assert all_row.loc[with_bars, "expected_flow_usd"].notna().all()
+    # funds not launched yet (0.0 in the archive) do not report
+    assert all_row.loc[D("2024-01-11"), "funds_reporting"] < all_row.loc[D("2026-02-06"), "funds_reporting"]

@@ -21,13 +21,16 @@ import pytest
 
 from pipelines.timeutils import snapshot_instant, trading_days
 from tests.integration.conftest import build_raw_warehouse, canonical_frame, run_dbt
+from tests.reference import reference_marts
+from tests.reference.checks import CHECKS
+from tests.reference.compare import compare
 
 pytestmark = pytest.mark.integration
 
 D = date.fromisoformat
 CORR_DAYS = trading_days(date(2024, 1, 2), date(2024, 6, 28))[:90]
 OPTION_DAYS = CORR_DAYS[:30]
-SIGNAL_DAYS = trading_days(date(2024, 7, 1), date(2024, 7, 31))[:12]
+SIGNAL_DAYS = trading_days(date(2024, 7, 1), date(2024, 7, 31))[:13]
 DEMO_START, DEMO_END, CRASH = date(2025, 11, 3), date(2026, 2, 27), date(2026, 2, 5)
 REGIME_BLOCKS = {"IGV": (0.10, 0.65), "GLD": (0.10, 0.58)}  # exact corr over returns 41..60, then 61..80
 REGIME_DAY = 80  # corr_20d there covers returns 61..80; 20 trading days earlier, 41..60
@@ -85,13 +88,15 @@ def option_volumes() -> tuple[np.ndarray, np.ndarray]:
     return puts, calls
 
 
-# signal fortnight: per SIGNAL_DAYS index
-SIG_BASIS = [0.10, 0.09, 0.08, 0.081, 0.0805, 0.07, 0.07, 0.07, 0.07, 0.07, 0.07, 0.07]
-SIG_TOTAL_FLOW = [0, 300e6, 250e6, 400e6, 260e6, -50e6, 0, 0, 0, 0, 0, 0]
-SIG_IBIT_FLOW = [-10e6, -5e6, 0, 20e6, 1e6, -1e6, 0, 0, 0, 0, 0, -1e6]
-SIG_DOLLAR_VOLUME = [1e9, 0.5e9, 2e9, 2e9, 3e9, 3.5e9, 1e9, 1e9, 1e9, 1e9, 1e9, 5e9]
-SIG_BINANCE_OI = [100, 100, 100, 80, 80, 80, 69, 69, 69, 69, 55, 55]  # x 1e7 USD
-SIG_CME_OI = [1000, 1000, 1000, 1000, 1000, 1000, 1000, 700, 700, 700, 679, 679]  # contracts
+# signal fortnight: per SIGNAL_DAYS index (BTCN24, expiring 2024-07-26, is the front throughout: on the
+# last day it has 7.79 days to 16:00 London)
+SIG_BASIS = [0.10, 0.09, 0.08, 0.081, 0.0805, 0.07, 0.07, 0.07, 0.07, 0.07, 0.07, 0.07, 0.07]
+SIG_TOTAL_FLOW = [0, 300e6, 250e6, 400e6, 260e6, -50e6, 0, 0, 0, 0, 0, 0, 0]
+SIG_IBIT_FLOW = [-10e6, -5e6, 0, 20e6, 1e6, -1e6, 0, 0, 0, 0, 0, -1e6, 0]
+SIG_DOLLAR_VOLUME = [1e9, 0.5e9, 2e9, 2e9, 3e9, 3.5e9, 1e9, 1e9, 1e9, 1e9, 1e9, 5e9, 1e9]
+SIG_BINANCE_OI = [100, 100, 100, 80, 80, 80, 69, 69, 69, 69, 55, 55, 44]  # x 1e7 USD
+SIG_CME_OI = [1000, 1000, 1000, 1000, 1000, 1000, 1000, 700, 700, 700, 679, 679, 679]  # contracts
+SIG_BTC = [50_000.0] * 12 + [40_000.0]  # the last day: BTC -20%, Binance -20% in USD, unchanged in BTC
 
 
 def hand_frames() -> dict[str, pd.DataFrame]:
@@ -112,11 +117,13 @@ def hand_frames() -> dict[str, pd.DataFrame]:
     ov += [(d, "IBIT", "C", calls[i], "occ-volume") for i, d in enumerate(OPTION_DAYS) if not np.isnan(calls[i])]
     options_volume = pd.DataFrame(ov, columns=["trade_date", "underlying", "put_call", "contracts", "source"])
 
-    btc, expiry = 50_000.0, date(2024, 7, 26)  # BTCN24, the front all fortnight
+    expiry = date(2024, 7, 26)  # BTCN24, the front all fortnight
     hourly, futures, perp, flows = [], [], [], []
     for i, day in enumerate(SIGNAL_DAYS):
+        btc = SIG_BTC[i]
         hourly.append((snap(day) - timedelta(hours=1), "BTC-USD", btc, "coinbase"))
-        settle = btc * (1 + SIG_BASIS[i] * (expiry - day).days / 365)
+        # 4 pm New York (20:00 UTC) to 16:00 London (15:00 UTC, BST) on the expiry day
+        settle = btc * (1 + SIG_BASIS[i] * ((expiry - day).days - 5 / 24) / 365)
         futures.append((day, "CME", "BTCN24", expiry, settle, SIG_CME_OI[i], "cme-settlements"))
         perp.append((snap(day), "Binance", "BTCUSDT", SIG_BINANCE_OI[i] * 1e7, "binance-oi"))
         flows.append((day, "IBIT", SIG_IBIT_FLOW[i], "farside"))
@@ -194,7 +201,7 @@ def marts(tmp_path_factory, demo) -> dict[str, pd.DataFrame]:
     selection = ["+fct_signals", "+fct_options_activity", "+fct_dealer_gamma_summary", "+fct_cross_asset"]
     result = run_dbt(["build", "--indirect-selection", "cautious", "--select", *selection], warehouse, tmp_dir)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
-    out = {"_dir": tmp_dir, "_warehouse": warehouse}
+    out = {"_dir": tmp_dir, "_warehouse": warehouse, "_frames": frames}
     with duckdb.connect(str(warehouse), read_only=True) as con:
         for table in ("fct_options_activity", "fct_dealer_gamma", "fct_dealer_gamma_summary", "fct_cross_asset",
                       "fct_signals", "fct_daily_snapshot_4pm_et"):
@@ -204,6 +211,24 @@ def marts(tmp_path_factory, demo) -> dict[str, pd.DataFrame]:
             out[table] = df
         out["lines"] = con.execute("select * from intermediate.int_gamma_option_lines").df()
     return out
+
+
+# -- against the reference ----------------------------------------------------------------------
+
+BUILT_CHECKS = [c for c in CHECKS if c.mart in ("fct_daily_snapshot_4pm_et", "fct_options_activity", "fct_cross_asset",
+                                                "fct_signals", "fct_dealer_gamma")]
+
+
+@pytest.fixture(scope="module")
+def reference(marts) -> dict[str, pd.DataFrame]:
+    return reference_marts(marts["_frames"])
+
+
+@pytest.mark.parametrize("check", BUILT_CHECKS, ids=[f"{c.mart}:{i}" for i, c in enumerate(BUILT_CHECKS)])
+def test_the_marts_agree_with_the_reference_on_the_hand_made_rows(marts, reference, check):
+    with duckdb.connect(str(marts["_warehouse"]), read_only=True) as con:
+        result = compare(con, reference, check)
+    assert not result.problems, "\n".join(result.problems[:30])
 
 
 # -- options activity ---------------------------------------------------------------------------
@@ -406,55 +431,73 @@ def test_inflow_without_basis_expansion(marts):
     assert s["total_etf_flow_usd"].iloc[1] == 300e6
 
 
-def test_oi_collapse_one_venue(marts):
+def test_oi_collapse_one_venue_compares_both_venues_in_btc(marts):
     s = _signals(marts).loc[SIGNAL_DAYS]
     fired = [None if isnull(v) else bool(v) for v in s["oi_collapse_one_venue"]]
     # 3: Binance -20% in a day, CME flat; 4: the same over 2 days; 6: Binance -13.75% (near miss);
-    # 7, 8: CME -30% (1 day, 2 days) with Binance flat; 10, 11: Binance -20% but CME -3% (not flat)
-    assert fired[2:] == [False, True, True, False, False, True, True, False, False, False]
+    # 7, 8: CME -30% (1 day, 2 days) with Binance flat; 10, 11: Binance -20% but CME -3% (not flat);
+    # 12: BTC -20%: Binance's dollar open interest with it, its BTC open interest unchanged - no collapse
+    assert fired[2:] == [False, True, True, False, False, True, True, False, False, False, False]
     assert list(s["oi_collapse_venue"].iloc[[3, 4, 7, 8]]) == ["Binance", "Binance", "CME", "CME"]
     assert s["binance_oi_change_1d"].iloc[3] == pytest.approx(-0.20)
     assert s["cme_oi_change_2d"].iloc[8] == pytest.approx(-0.30)
     assert s["binance_oi_change_1d"].iloc[6] == pytest.approx(69 / 80 - 1)
+    assert s["binance_oi_change_1d"].iloc[12] == pytest.approx(0.0, abs=1e-12)
+    assert s["binance_open_interest_btc"].iloc[12] == pytest.approx(44e7 / 40_000)
+    snap_df = marts["fct_daily_snapshot_4pm_et"].set_index("trade_date")
+    usd = snap_df.loc[SIGNAL_DAYS, "binance_open_interest_usd"]
+    assert usd.iloc[12] / usd.iloc[11] - 1 == pytest.approx(-0.20)  # what the dollar comparison would have read
 
 
-def test_record_volume_with_net_creation(marts):
+def test_record_volume_with_net_creation_on_the_same_trade_date(marts):
     s = _signals(marts).loc[SIGNAL_DAYS]
     fired = [None if isnull(v) else bool(v) for v in s["record_volume_with_net_creation"]]
-    # 0: record but outflows both days; 2: record, creation the next day; 3: ties the record;
-    # 4: record with creation that day; 5: record, no creation either day; 11: record, next day unknown
-    assert fired == [False, False, True, False, True, False, False, False, False, False, False, None]
+    # 0: record, outflow; 2: record, no flow that day (the next day's creation does not count: flows
+    # are by trade date already); 3: ties the record; 4: record with creation that day; 5, 11: record
+    # with outflows
+    assert fired == [False, False, False, False, True, False, False, False, False, False, False, False, False]
+    assert list(s["is_record_ibit_dollar_volume"].iloc[[0, 2, 3, 4, 5, 11]]) == [True, True, False, True, True, True]
     assert s["previous_record_ibit_dollar_volume"].iloc[3] == pytest.approx(2e9)
-    assert s["ibit_flow_usd_next_day"].iloc[2] == 20e6
+    assert "ibit_flow_usd_next_day" not in s.columns
 
 
-def test_correlation_regime_shift(marts):
+def test_correlation_regime_shift_is_a_fisher_z_test(marts):
     s = _signals(marts)
     ca = marts["fct_cross_asset"].set_index(["peer", "trade_date"])
-    day, earlier = CORR_DAYS[REGIME_DAY], CORR_DAYS[REGIME_DAY - 20]
+    day = CORR_DAYS[REGIME_DAY]
     row = s.loc[day]
-    assert row["corr_20d_igv"] == pytest.approx(0.65, abs=1e-9) and row["corr_20d_igv_20d_ago"] == pytest.approx(0.10, abs=1e-9)
-    assert row["corr_20d_gld"] == pytest.approx(0.58, abs=1e-9) and row["corr_20d_gld_20d_ago"] == pytest.approx(0.10, abs=1e-9)
-    assert row["correlation_regime_shift"] and row["correlation_regime_shift_peers"] == "IGV"  # GLD: 0.48, a near miss
-    # every day: the rule recomputed from the cross-asset mart
-    for i in range(40, len(CORR_DAYS)):
+    assert row["corr_20d_igv"] == pytest.approx(0.65, abs=1e-9) and row["corr_20d_gld"] == pytest.approx(0.58, abs=1e-9)
+    assert row["corr_60d_before_igv"] == pytest.approx(ca.loc[("IGV", CORR_DAYS[REGIME_DAY - 20]), "corr_60d"])
+    # every day: z = (atanh r20 - atanh r60 of the 60 days before) / sqrt(1/17 + 1/57), |z| >= 2.576
+    checked = 0
+    for i in range(80, len(CORR_DAYS)):
         d, d20 = CORR_DAYS[i], CORR_DAYS[i - 20]
-        changes = [abs(ca.loc[(p, d), "corr_20d"] - ca.loc[(p, d20), "corr_20d"]) for p in ("IGV", "GLD")]
-        assert bool(s.loc[d, "correlation_regime_shift"]) == any(c >= 0.5 for c in changes), i
-    assert earlier in s.index
+        fired = []
+        for peer in ("IGV", "GLD"):
+            r20, r60 = ca.loc[(peer, d), "corr_20d"], ca.loc[(peer, d20), "corr_60d"]
+            z = (math.atanh(r20) - math.atanh(r60)) / math.sqrt(1 / 17 + 1 / 57)
+            assert s.loc[d, f"corr_change_z_{peer.lower()}"] == pytest.approx(z, rel=1e-9)
+            fired.append(abs(z) >= 2.576)
+        assert bool(s.loc[d, "correlation_regime_shift"]) == any(fired), i
+        checked += 1
+    assert checked == len(CORR_DAYS) - 80
+    assert isnull(s.loc[CORR_DAYS[78], "correlation_regime_shift"])  # no 60 days before the 20 yet
 
 
 # -- the demo's planted facts -------------------------------------------------------------------
 
 def test_demo_gamma_band_and_share(marts, demo):
-    from pipelines.demo.scenario import GAMMA_BAND_USD, dealer_gamma_by_strike
+    from pipelines.demo.scenario import GAMMA_BAND_USD
+    from tests.reference.options import dealer_gamma_by_strike
 
     summary = _summary(marts, CRASH)
     assert (summary["neg_gamma_band_low_strike"], summary["neg_gamma_band_high_strike"]) == GAMMA_BAND_USD
-    assert summary["neg_gamma_band_share"] == pytest.approx(demo.truths.gamma_band_short_share_crash, rel=1e-9)
-    assert summary["neg_gamma_band_share"] > 0.8
     chain = demo.canonical["option_chain_snapshot"]
     expected = dealer_gamma_by_strike(chain[chain["snapshot_utc"] == pd.Timestamp(snap(CRASH))])
+    expected = expected.set_index("strike")["gex_usd_per_1pct"]
+    band = expected[(expected.index >= GAMMA_BAND_USD[0]) & (expected.index <= GAMMA_BAND_USD[1])]
+    assert summary["neg_gamma_band_share"] == pytest.approx(band.sum() / expected[expected < 0].sum(), rel=1e-9)
+    assert summary["neg_gamma_band_share"] > 0.8
     g = marts["fct_dealer_gamma"]
     by_strike = g[g["snapshot_utc"] == pd.Timestamp(snap(CRASH))].groupby("strike_btc_usd")["gex_usd_per_1pct"].sum()
     pd.testing.assert_series_equal(by_strike.sort_index(), expected.sort_index(), check_names=False, check_index_type=False,
@@ -534,23 +577,29 @@ def test_demo_crash_day_options_and_signals(marts, demo):
     t = demo.truths
     act = marts["fct_options_activity"].set_index("trade_date")
     crash = act.loc[CRASH]
+    ov = demo.canonical["options_volume"].pivot_table(index="trade_date", columns="put_call", values="contracts")
     assert crash["is_record_total"] and crash["is_record_puts"]
-    assert crash["total_contracts"] == t.record_ibit_options_contracts
-    # the record to date is at most the window's largest other day (which may come after the crash)
-    assert crash["previous_record_total_contracts"] <= t.previous_record_ibit_options_contracts
-    assert crash["put_call_ratio"] == pytest.approx(t.crash_ibit_put_contracts / t.crash_ibit_call_contracts)
+    assert crash["total_contracts"] == ov.loc[CRASH, "P"] + ov.loc[CRASH, "C"]
+    assert crash["put_call_ratio"] == pytest.approx(ov.loc[CRASH, "P"] / ov.loc[CRASH, "C"])
     assert crash["put_call_ratio"] > 1  # puts dominate
     assert crash["volume_z_60d"] > 3
     s = _signals(marts)
-    assert s.loc[CRASH, "record_volume_with_net_creation"]  # record volume, creations the next day
-    assert s.loc[CRASH, "ibit_flow_usd"] < 0 < s.loc[CRASH, "ibit_flow_usd_next_day"]
+    # record dollar volume on the crash day, but IBIT redeemed that trade date: no signal (the next
+    # day's creations belong to the next day)
+    assert s.loc[CRASH, "is_record_ibit_dollar_volume"] and s.loc[CRASH, "ibit_flow_usd"] < 0
+    assert not s.loc[CRASH, "record_volume_with_net_creation"]
     reb = s.loc[t.rebound_day]
-    # Binance leverage collapsed over two days while CME came back: the one-venue collapse
+    # Binance leverage collapsed over two days (in BTC) while CME came back: the one-venue collapse
     assert reb["oi_collapse_one_venue"] and reb["oi_collapse_venue"] == "Binance"
     assert reb["binance_oi_change_2d"] < -0.15 <= -0.02 <= reb["cme_oi_change_2d"]
-    # rebound inflows came with a 6-point basis jump: hedged, so not "real unhedged demand"
+    # rebound inflows came with a 5.7-point basis jump: hedged, so not "real unhedged demand"
     assert reb["total_etf_flow_usd"] > 250e6 and reb["cme_front_basis_change"] > 0.05
     assert not isnull(reb["inflow_without_basis_expansion"]) and not reb["inflow_without_basis_expansion"]
+    # a roll day compares two contracts: no basis change, no signal
+    rolled = s[s["cme_front_contract_rolled"].fillna(False).astype(bool)]
+    assert len(rolled) >= 3
+    assert rolled["cme_front_basis_change"].isna().all()
+    assert not rolled["inflow_without_basis_expansion"].fillna(False).astype(bool).any()
     snap_df = marts["fct_daily_snapshot_4pm_et"].set_index("trade_date")
     assert snap_df.loc[CRASH, "ibit_return_z_60d"] < -3
     assert snap_df.loc[CRASH, "ibit_return_z_60d_tail_prob"] < 0.003
@@ -566,5 +615,6 @@ def test_demo_correlation_regime(marts, demo):
     assert before.mean() < 0.4  # planted ~0.13 before it
     s = _signals(marts)
     window = s.loc[[d for d in s.index if t.regime_start <= d <= CRASH]]
-    assert window["correlation_regime_shift"].fillna(False).any()
-    assert window["correlation_regime_shift_peers"].dropna().str.contains("IGV").any()
+    # this demo starts 2025-11-03: the test needs 80 trading days (20 + the 60 before them), so inside
+    # the regime the rule is unknown, never false (test_demo_end_to_end sees it fire on the full demo)
+    assert window["correlation_regime_shift"].isna().all()

@@ -2,6 +2,7 @@
 a writer killed with SIGKILL mid-transaction leaves the warehouse as it was and the next run
 completes; read-only access during a write fails fast with WarehouseLocked (never hangs)."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -221,3 +222,82 @@ def test_cli_query_during_a_write_fails_fast_with_a_clear_message(tmp_path, monk
     box, _ = _bounded(lambda: main(["query", "select count(*) as n from raw.hourly_bars"]), timeout=20)
     assert "error" not in box, box
     assert "n" in capsys.readouterr().out
+
+
+KILL_AFTER_WRITES = textwrap.dedent("""
+    import os, signal, sys
+    from pipelines.warehouse import Warehouse
+
+    done = []
+
+    def killing_after(write):
+        def written(self, con, dataset, *args, **kwargs):
+            out = write(self, con, dataset, *args, **kwargs)  # committed (in the .wal: no checkpoint yet)
+            done.append(dataset)
+            if len(done) == int(sys.argv[2]):
+                print("KILLED AFTER", ",".join(done), file=sys.__stderr__, flush=True)  # stdout is the run's log
+                os.kill(os.getpid(), signal.SIGKILL)
+            return out
+        return written
+
+    for name in ("write_window", "upsert_rows"):  # every way a raw table is written
+        if hasattr(Warehouse, name):
+            setattr(Warehouse, name, killing_after(getattr(Warehouse, name)))
+    from pipelines.cli import main
+    main(["import", sys.argv[1]])
+""")
+KILLED_DATASETS = ("vol_index_daily", "hourly_bars", "daily_bars")
+
+
+def test_a_run_killed_in_its_raw_phase_leaves_each_table_old_or_new_and_the_next_run_completes(tmp_path, monkeypatch):
+    """The raw tables are written one transaction each, not one for the run: a run killed (SIGKILL)
+    between two of them leaves every table whole, either as it was or as the run wrote it, and
+    the next run completes the rest."""
+    from tests.integration.test_import_revisions import write_csv
+
+    frames = h.canonical()
+    old, new = tmp_path / "old", tmp_path / "new"
+    for d in (old, new):
+        d.mkdir()
+    for name in KILLED_DATASETS:
+        write_csv(frames[name], name, old / f"{name}.csv")
+        write_csv(frames[name].assign(close=frames[name]["close"] * 2), name, new / f"{name}.csv")
+    path = tmp_path / "btcflows.duckdb"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "BTCFLOWS_WAREHOUSE": str(path),
+           "BTCFLOWS_ARCHIVE": str(tmp_path / "archive")}
+    seeded = h.materialize(
+        [h.raw_asset(d) for d in KILLED_DATASETS], h.resources(tmp_path, mode="files", files_dir=str(old)),
+        h.START, h.END)
+    assert seeded.success, h.step_failures(seeded)
+
+    proc = subprocess.Popen([sys.executable, "-c", KILL_AFTER_WRITES, str(new), "2"], env=env, cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        _, err = proc.communicate(timeout=300)  # the run's side processes exit with it (they hold its pipes)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # anything of it left over, if the test failed
+    assert proc.returncode == -signal.SIGKILL, err[-2000:]
+    written = err.split("KILLED AFTER ", 1)[1].split()[0].split(",")
+    assert len(written) == 2
+
+    def state(dataset: str) -> str:
+        with Warehouse(path).reader() as con:
+            closes = con.execute(f"select close from raw.{dataset} order by all").df()["close"]
+        base = frames[dataset]["close"].sort_values().reset_index(drop=True)
+        if closes.reset_index(drop=True).equals(base):
+            return "old"
+        if closes.reset_index(drop=True).equals(base * 2):
+            return "new"
+        return "mixed"
+
+    assert {d: state(d) for d in KILLED_DATASETS} == {d: "new" if d in written else "old" for d in KILLED_DATASETS}
+    # The next run completes: every table new, the marts built.
+    monkeypatch.setenv("BTCFLOWS_WAREHOUSE", str(path))
+    monkeypatch.setenv("BTCFLOWS_ARCHIVE", str(tmp_path / "archive"))
+    from pipelines.cli import main
+
+    main(["import", str(new)])
+    assert {d: state(d) for d in KILLED_DATASETS} == {d: "new" for d in KILLED_DATASETS}
+    with Warehouse(path).reader() as con:
+        assert con.execute("select count(*) from marts.fct_daily_snapshot_4pm_et").fetchone()[0] > 0

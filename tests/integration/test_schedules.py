@@ -49,6 +49,7 @@ def test_definitions_load_with_schedules_sensor_and_report():
         ("etf_flows_schedule", _ny(2026, 2, 9, 9, 30), "2026-02-06"),  # Monday -> Friday
         ("etf_flows_schedule", _ny(2026, 2, 17, 9, 30), "2026-02-13"),  # after Presidents' Day
         ("market_close_schedule", _ny(2026, 7, 1, 16, 45), "2026-07-01"),  # summer time (EDT)
+        ("sec_filings_schedule", _ny(2026, 2, 5, 22, 30), "2026-02-05"),  # the day's 424B2 filings, evening
     ],
 )
 def test_each_schedule_requests_its_partition(instance, monkeypatch, name, at, partition):
@@ -68,6 +69,7 @@ def test_schedule_jobs_select_their_sources_archive_and_raw_assets():
         return {k.to_user_string() for k in REPO.get_job(job_name).asset_layer.executable_asset_keys}
 
     assert keys("etf_flows_job") == {"archive/farside", "raw/etf_flows"}
+    assert keys("sec_filings_job") == {"archive/sec-edgar", "raw/structured_notes"}
     assert {"archive/binance-oi", "raw/perp_open_interest", "archive/deribit-options",
             "raw/option_chain_snapshot"} == keys("crypto_snapshots_job")
     assert {"archive/occ-volume", "raw/options_volume", "archive/cme-settlements", "raw/futures_daily"} <= keys("evening_snapshots_job")
@@ -123,8 +125,8 @@ def test_scheduled_runs_fetch_unless_told_to_replay(monkeypatch):
 
 def test_every_job_and_the_ui_asset_runs_execute_in_the_run_process():
     assert {job.name: job.executor_def.name for job in REPO.get_all_jobs()} == {
-        name: "in_process" for name in ("__ASSET_JOB", "materialize_all", "refresh_marts_job", "market_close_job",
-                                        "crypto_snapshots_job", "evening_snapshots_job", "etf_flows_job")}
+        name: "in_process" for name in ("__ASSET_JOB", "materialize_all", "refresh_marts_job",
+                                        *[spec.job_name for spec in INGEST_SCHEDULES])}
     for job in ("materialize_all", "market_close_job"):  # the freshness checks are the sensor's, not steps
         assert not [n for n in REPO.get_job(job).graph.node_dict if n.startswith("freshness")], job
 

@@ -51,3 +51,55 @@ def test_partial_write_leaves_no_visible_payload(tmp_path):
     stored = archive.write(b"x", meta(), "txt")
     stored.path.with_name(stored.path.name + ".meta.json").unlink()  # as if killed before the meta landed
     assert archive.list("farside") == []
+
+
+def import_meta(**params):
+    return PayloadMeta(source="canonical-csv", endpoint="etf_flows", url="file:///x/etf_flows.csv",
+                       partition="2026-02-05", mode="real",
+                       params={"dataset": "etf_flows", "first": "2026-02-05", "last": "2026-02-06", **params})
+
+
+def test_an_imported_file_is_stored_once_and_every_import_of_it_is_recorded(tmp_path):
+    archive = Archive(tmp_path)
+    data = b"trade_date,ticker,flow_usd,source\n2026-02-05,IBIT,1.0,f\n"
+    first = archive.record_import(data, import_meta(), "csv", {"at": "2026-03-01T10:00:00.000001Z", "run_id": "r1"})
+    again = archive.record_import(data, import_meta(), "csv", {"at": "2026-03-01T10:00:05.000000Z", "run_id": "r1"})
+    later = archive.record_import(data, import_meta(), "csv", {"at": "2026-03-02T09:00:00.000000Z", "run_id": "r2",
+                                                                "replace": True})
+    assert first.path == again.path == later.path
+    assert first.path == tmp_path / "canonical-csv" / "2026-02-05" / f"{first.meta.sha256[:16]}.csv"
+    assert first.path.read_bytes() == data
+    assert again.meta.params["imports"] == first.meta.params["imports"]  # the same run twice: recorded once
+    (listed,) = archive.list("canonical-csv")
+    assert [e["run_id"] for e in listed.meta.params["imports"]] == ["r1", "r2"]
+    assert listed.meta.fetched_at == "2026-03-02T09:00:00.000000Z"  # the latest import
+
+
+def test_forgetting_an_import_restores_the_meta_or_removes_the_file(tmp_path):
+    archive = Archive(tmp_path)
+    data = b"trade_date,ticker,flow_usd,source\n2026-02-05,IBIT,1.0,f\n"
+    archive.record_import(data, import_meta(), "csv", {"at": "2026-03-01T10:00:00.000000Z", "run_id": "r1"})
+    second = archive.record_import(data, import_meta(), "csv", {"at": "2026-03-02T10:00:00.000000Z", "run_id": "r2"})
+    archive.forget_import(second, "r2")
+    (listed,) = archive.list("canonical-csv")
+    assert [e["run_id"] for e in listed.meta.params["imports"]] == ["r1"]
+    assert listed.meta.fetched_at == "2026-03-01T10:00:00.000000Z"
+    archive.forget_import(listed, "r1")
+    assert archive.list("canonical-csv") == [] and not listed.path.exists()
+
+
+def test_failed_fetch_responses_are_kept_apart_and_old_metas_still_load(tmp_path):
+    archive = Archive(tmp_path)
+    good = archive.write(b'{"result": []}', meta(), "json")
+    failed = archive.write(b'{"result": []}', meta(fetch_ok=False, fetch_error="boom", http_status=200), "json")
+    assert failed.path != good.path and failed.path.name.endswith(".failed.json")  # same bytes, two files
+    assert [p.path for p in archive.list("farside")] == [good.path]
+    assert {p.path for p in archive.list("farside", include_failed=True)} == {good.path, failed.path}
+    assert failed.failed_fetch and not good.failed_fetch
+    assert archive.list("farside", include_failed=True)[0].meta.http_status in (None, 200)
+    # a meta written before these fields existed
+    sidecar = good.path.with_name(good.path.name + ".meta.json")
+    old = {k: v for k, v in json.loads(sidecar.read_text()).items() if k not in ("fetch_ok", "fetch_error", "http_status")}
+    sidecar.write_text(json.dumps(old))
+    reloaded = next(p for p in archive.list("farside", include_failed=True) if p.path == good.path)
+    assert reloaded.meta.fetch_ok and reloaded.meta.fetch_error == "" and reloaded.meta.http_status is None

@@ -86,3 +86,61 @@ def test_the_installed_command_flushes_output_and_keeps_exit_codes(tmp_path):
     env["BTCFLOWS_WAREHOUSE"] = str(tmp_path / "absent.duckdb")
     bad = subprocess.run([str(exe), "query", "select 1"], check=False, env=env, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1 and bad.stderr.count("btcflows demo") == 1 and bad.stdout == ""
+
+
+def test_archive_listing_names_a_meta_that_lost_its_payload_and_exits_1(tmp_path, monkeypatch, capsys):
+    from pipelines.archive import Archive, PayloadMeta
+
+    archive = Archive(tmp_path / "archive")
+    meta = PayloadMeta(source="farside", endpoint="all", url="", partition="2026-02-06", mode="simulated",
+                       fetched_at="2026-02-06T14:00:00Z")
+    kept = archive.write(b"<table>1</table>", meta, "html")
+    lost = archive.write(b"<table>2</table>", meta, "html")
+    lost.path.unlink()
+    garbled = archive.write(b"<table>3</table>", meta, "html")
+    garbled.path.with_name(garbled.path.name + ".meta.json").write_text("{not json")
+    monkeypatch.setenv("BTCFLOWS_ARCHIVE", str(tmp_path / "archive"))
+    code, out, err = run(["archive"], capsys)
+    assert code == 1
+    assert str(kept.path) in out and str(lost.path) not in out  # every readable payload is still listed
+    lines = err.strip().splitlines()
+    assert lines == [f"btcflows: archive: {lost.path}.meta.json has no payload file {lost.path.name} (deleted or moved?)",
+                     (f"btcflows: archive: {garbled.path}.meta.json is not a readable meta file: "
+                      "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)")]
+    code, _, err = run(["archive", "--bad"], capsys)
+    assert code == 1 and f"{lost.path.name} (deleted or moved?)" in err and "Traceback" not in err
+
+
+BAD_IMPORTS = {
+    "header only": ("vol_index_daily.csv", b"trade_date,index_name,close,source\n",
+                    "vol_index_daily.csv: no data rows (line 1 is the header, nothing follows)"),
+    "not UTF-8": ("vol_index_daily.csv", b"trade_date,index_name,close,source\n2026-02-05,DVOL-BTC,90,deribit\xff\n",
+                  "vol_index_daily.csv: line 2: column 'source': byte 0xff is not UTF-8 (save the file as UTF-8)"),
+    "one field too many": ("vol_index_daily.csv", b"trade_date,index_name,close,source\n2026-02-05,DVOL-BTC,90,deribit,x\n",
+                           "vol_index_daily.csv: line 2: 5 fields where the header has 4; the field 'x' has no column"),
+    "impossible timestamp": ("funding_rates.csv", (b"ts_utc,venue,symbol,funding_rate,source\n"
+                             b"2026-02-30T20:00:00Z,Binance,BTCUSDT,0.0001,b\n2026-02-30T20:00:00Z,Binance,BTCUSDT,0.0001,b\n"),
+                             ("funding_rates.csv: line 2: column 'ts_utc': no such date or time of day ('2026-02-30T20:00:00Z')\n"
+                              "  funding_rates.csv: line 3: column 'ts_utc': no such date or time of day ('2026-02-30T20:00:00Z')")),
+    "infinite number": ("hourly_bars.csv", (b"bar_start_utc,symbol,open,high,low,close,volume,source\n"
+                        b"2026-02-05T20:00:00Z,BTC-USD,1,1,1,Infinity,0,coinbase\n"),
+                        "hourly_bars.csv: line 2: column 'close': not a finite number ('Infinity')"),
+    "undeclared fund": ("etf_flows.csv", b"trade_date,ticker,flow_usd,source\n2026-02-05,ETHA,1e6,farside\n",
+                        ("etf_flows.csv: line 2: column 'ticker': 'ETHA' is not a known US spot bitcoin ETF "
+                         "(pipelines/funds.py); if it is one, declare it: --fund ETHA")),
+}
+
+
+@pytest.mark.parametrize("case", BAD_IMPORTS, ids=list(BAD_IMPORTS))
+def test_a_bad_import_is_one_line_per_problem_exit_1_and_nothing_written(tmp_path, monkeypatch, capsys, case):
+    name, data, problem = BAD_IMPORTS[case]
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / name).write_bytes(data)
+    monkeypatch.setenv("BTCFLOWS_WAREHOUSE", str(tmp_path / "w" / "btcflows.duckdb"))
+    monkeypatch.setenv("BTCFLOWS_ARCHIVE", str(tmp_path / "w" / "archive"))
+    code, out, err = run(["import", str(tmp_path / "in")], capsys)
+    assert code == 1 and out == ""
+    assert "Traceback" not in err and "Error:" not in err
+    count = problem.count("\n") + 1  # two impossible timestamps: two lines, never "a duplicate key NaT"
+    assert f"import refused: {count} problem(s); nothing was written\n  {problem}\n" in err, err
+    assert not (tmp_path / "w").exists()  # neither a warehouse nor an archive

@@ -68,3 +68,48 @@ def test_rate_limiter_spaces_requests():
     for _ in range(3):
         limiter.wait()
     assert slept == [0.5, 0.5]
+
+
+@respx.mock
+def test_every_final_response_is_recorded_and_a_failure_carries_its_body():
+    respx.get(URL).mock(side_effect=[httpx.Response(503, text="<html>busy</html>"),
+                                     httpx.Response(200, text="ok")])
+    respx.get(URL + "/gone").mock(return_value=httpx.Response(404, text="<html>not here</html>"))
+    http = client()
+    http.get(URL)
+    with pytest.raises(FetchError) as info:
+        http.get(URL + "/gone")
+    assert info.value.response is not None and info.value.response.text == "<html>not here</html>"
+    # one per get: the retried 503 is not kept, the final answers are
+    assert [(r.status_code, r.text) for r in http.responses] == [(200, "ok"), (404, "<html>not here</html>")]
+
+
+@respx.mock
+def test_a_response_the_source_calls_transient_is_retried_whatever_its_status():
+    out_of_credits = {"jsonrpc": "2.0", "error": {"code": 10028, "message": "too_many_requests"}}
+    route = respx.get(URL).mock(side_effect=[httpx.Response(400, json=out_of_credits),
+                                             httpx.Response(200, json=out_of_credits),
+                                             httpx.Response(200, json={"result": []})])
+    sleeps = []
+    http = HttpClient("testsource", rate_per_second=0, retry=RetryPolicy(attempts=4, base_delay_s=1.0),
+                      sleep=sleeps.append, retry_when=lambda r: b"10028" in r.content)
+    assert http.get(URL).json() == {"result": []}
+    assert route.call_count == 3 and len(sleeps) == 2 and sleeps[1] >= 2.0  # backed off, exponentially
+    respx.get(URL + "/always").mock(return_value=httpx.Response(400, json=out_of_credits))
+    with pytest.raises(FetchError, match=r"HTTP 400 after 4 attempt\(s\): .*too_many_requests"):
+        http.get(URL + "/always")
+
+
+def test_user_agent_per_source(monkeypatch):
+    from pipelines.sources.http import BROWSER_USER_AGENT, DEFAULT_USER_AGENT, user_agent_for
+
+    for var in ("BTCFLOWS_USER_AGENT", "BTCFLOWS_USER_AGENT_BINANCE_OI", "BTCFLOWS_USER_AGENT_FARSIDE"):
+        monkeypatch.delenv(var, raising=False)
+    assert user_agent_for("binance-oi") == DEFAULT_USER_AGENT
+    assert user_agent_for("farside", BROWSER_USER_AGENT) == BROWSER_USER_AGENT
+    monkeypatch.setenv("BTCFLOWS_USER_AGENT", "Org ops@example.invalid")
+    assert user_agent_for("binance-oi") == "Org ops@example.invalid"
+    assert user_agent_for("farside", BROWSER_USER_AGENT) == BROWSER_USER_AGENT  # the source's own wins
+    monkeypatch.setenv("BTCFLOWS_USER_AGENT_BINANCE_OI", "Mine/1.0")
+    assert user_agent_for("binance-oi") == "Mine/1.0"
+    assert HttpClient("binance-oi")._client.headers["User-Agent"] == "Mine/1.0"

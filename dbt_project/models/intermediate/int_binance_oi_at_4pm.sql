@@ -12,7 +12,8 @@ binance_oi as (
         data_mode as binance_oi_data_mode,
         partition_date as binance_oi_partition_date
     from {{ ref('stg_raw__perp_open_interest') }}
-    where venue = 'Binance' and symbol = '{{ var("binance_oi_symbol") }}' and open_interest_usd is not null
+    where venue = 'Binance' and symbol = '{{ var("binance_oi_symbol") }}'
+      and (open_interest_usd is not null or open_interest_btc is not null)
 ),
 
 binance_oi_observations as (

@@ -1,88 +1,71 @@
-with cme_futures as (
-    select * from {{ ref('stg_raw__futures_daily') }}
-    where venue = 'CME'
+{#-
+  The CME bitcoin front contract per NYSE trading day with any CME BTC price: the contract month with
+  the nearest final settlement at least var basis_min_days_to_expiry (7) days after the 4 pm New York
+  snapshot (the CME rule, from cme_expiries, whether or not it has a price that day), with its price
+  and basis from int_basis_cme_contracts when there is one.
+-#}
+{%- set min_days = var('basis_min_days_to_expiry') -%}
+
+with trading_days as (
+    select * from {{ ref('int_trading_days') }}
 ),
 
 cme_expiries as (
     select * from {{ ref('stg_raw__cme_expiries') }}
 ),
 
-listed_btc_contracts as (
-    select
-        cme_futures.trade_date,
-        cme_futures.contract,
-        coalesce(cme_futures.expiry_date, cme_expiries.expiry_date) as expiry_date,
-        cme_futures.settle_usd_per_btc,
-        cme_futures.data_mode,
-        cme_futures.is_trading_day
-    from cme_futures
-    inner join cme_expiries on cme_futures.contract = cme_expiries.contract
+contracts as (
+    select * from {{ ref('int_basis_cme_contracts') }}
 ),
 
--- on its expiry day a contract stops trading before 4 pm New York: the front expires after trade_date
-listed_front as (
+cme_days as (
     select
-        *,
-        row_number() over (partition by trade_date order by expiry_date) as expiry_rank
-    from listed_btc_contracts
-    where expiry_date > trade_date
+        trade_date,
+        {{ aggregate_data_mode('contract_data_mode') }} as cme_data_mode,
+        -- every price that day is of a contract inside its last days (or settled): the rolled
+        -- series in its final week; the front then has no price
+        min(case when days_to_expiry >= {{ min_days }} then 0 else 1 end) = 1 as only_short_dated_prices
+    from contracts
+    group by trade_date
 ),
 
-rolled_series as (
+front_by_rule as (
     select
-        cme_futures.trade_date,
-        cme_futures.settle_usd_per_btc,
-        cme_futures.data_mode,
-        cme_futures.is_trading_day,
-        (
-            select min(cme_expiries.expiry_date)
-            from cme_expiries
-            where cme_expiries.expiry_date > cme_futures.trade_date
-        ) as rule_expiry_date
-    from cme_futures
-    where cme_futures.contract = 'BTC-front-continuous'
-),
-
-rolled_front as (
-    select
-        rolled_series.trade_date,
+        cme_days.trade_date,
+        cme_days.cme_data_mode,
+        cme_days.only_short_dated_prices,
+        trading_days.snapshot_utc,
         cme_expiries.contract,
-        rolled_series.rule_expiry_date as expiry_date,
-        rolled_series.settle_usd_per_btc,
-        rolled_series.data_mode,
-        rolled_series.is_trading_day
-    from rolled_series
-    inner join cme_expiries on cme_expiries.expiry_date = rolled_series.rule_expiry_date
-),
-
-front as (
-    select
-        trade_date, contract, expiry_date, settle_usd_per_btc, data_mode, is_trading_day,
-        false as is_rolled_series
-    from listed_front
-    where expiry_rank = 1
-
-    union all
-
-    -- a per-contract settlement, when there is one, beats the rolled series' last trade
-    select
-        trade_date, contract, expiry_date, settle_usd_per_btc, data_mode, is_trading_day,
-        true as is_rolled_series
-    from rolled_front
-    where trade_date not in (select trade_date from listed_front)
+        cme_expiries.expiry_date,
+        cme_expiries.final_settlement_utc,
+        {{ basis_days_to_settlement('trading_days.snapshot_utc', 'cme_expiries.final_settlement_utc') }}
+            as days_to_expiry,
+        row_number() over (partition by cme_days.trade_date order by cme_expiries.expiry_date) as expiry_rank
+    from cme_days
+    inner join trading_days on cme_days.trade_date = trading_days.trade_date
+    inner join cme_expiries
+        on {{ basis_days_to_settlement('trading_days.snapshot_utc', 'cme_expiries.final_settlement_utc') }} >= {{ min_days }}
+       and cme_expiries.expiry_date <= {{ dbt.dateadd('day', 70, 'cme_days.trade_date') }}
 ),
 
 final as (
     select
-        trade_date,
-        contract as cme_front_contract,
-        expiry_date as cme_front_expiry_date,
-        {{ dbt.datediff('trade_date', 'expiry_date', 'day') }} as cme_front_days_to_expiry,
-        settle_usd_per_btc as cme_front_settle,
-        is_rolled_series as cme_front_is_rolled_series,
-        is_trading_day,
-        data_mode
-    from front
+        front_by_rule.trade_date,
+        front_by_rule.contract as cme_front_contract,
+        front_by_rule.expiry_date as cme_front_expiry_date,
+        front_by_rule.final_settlement_utc as cme_front_final_settlement_utc,
+        front_by_rule.days_to_expiry as cme_front_days_to_expiry,
+        contracts.settle_usd_per_btc as cme_front_settle,
+        contracts.basis_total as cme_front_basis_total,
+        contracts.basis_annualized as cme_front_basis_annualized,
+        coalesce(contracts.is_rolled_series, false) as cme_front_is_rolled_series,
+        contracts.settle_usd_per_btc is null and front_by_rule.only_short_dated_prices
+            as cme_front_is_null_short_dated,
+        coalesce(contracts.data_mode, front_by_rule.cme_data_mode) as data_mode
+    from front_by_rule
+    left join contracts
+        on front_by_rule.trade_date = contracts.trade_date and front_by_rule.contract = contracts.contract
+    where front_by_rule.expiry_rank = 1
 )
 
 select * from final

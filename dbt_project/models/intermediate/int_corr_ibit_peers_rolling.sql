@@ -38,6 +38,9 @@ paired as (
         spine.peer,
         ibit.simple_return as ibit_return,
         peer_returns.simple_return as peer_return,
+        -- each return only where both are present: the windows' counts and variances are over pairs
+        case when peer_returns.simple_return is not null then ibit.simple_return end as paired_ibit_return,
+        case when ibit.simple_return is not null then peer_returns.simple_return end as paired_peer_return,
         -- lineage of every raw bar behind the day's returns (both closes of both symbols)
         case when ibit.data_mode in ('simulated', 'mixed') or ibit.previous_data_mode in ('simulated', 'mixed')
                   or peer_returns.data_mode in ('simulated', 'mixed') or peer_returns.previous_data_mode in ('simulated', 'mixed')
@@ -53,13 +56,13 @@ paired as (
 windowed as (
     select
         *,
-        regr_count(peer_return, ibit_return) over last_20 as pairs_20d,
-        regr_sxx(peer_return, ibit_return) over last_20 as ibit_sxx_20d,
-        regr_syy(peer_return, ibit_return) over last_20 as peer_syy_20d,
+        count(paired_ibit_return) over last_20 as pairs_20d,
+        var_pop(paired_ibit_return) over last_20 as ibit_var_20d,
+        var_pop(paired_peer_return) over last_20 as peer_var_20d,
         corr(peer_return, ibit_return) over last_20 as raw_corr_20d,
-        regr_count(peer_return, ibit_return) over last_60 as pairs_60d,
-        regr_sxx(peer_return, ibit_return) over last_60 as ibit_sxx_60d,
-        regr_syy(peer_return, ibit_return) over last_60 as peer_syy_60d,
+        count(paired_ibit_return) over last_60 as pairs_60d,
+        var_pop(paired_ibit_return) over last_60 as ibit_var_60d,
+        var_pop(paired_peer_return) over last_60 as peer_var_60d,
         corr(peer_return, ibit_return) over last_60 as raw_corr_60d,
         max(has_simulated) over last_60 as window_has_simulated,
         max(has_real) over last_60 as window_has_real
@@ -76,8 +79,8 @@ final as (
         ibit_return,
         peer_return,
         -- a flat series has no correlation: null, not NaN
-        case when pairs_20d = 20 and ibit_sxx_20d > 0 and peer_syy_20d > 0 then raw_corr_20d end as corr_20d,
-        case when pairs_60d = 60 and ibit_sxx_60d > 0 and peer_syy_60d > 0 then raw_corr_60d end as corr_60d,
+        case when pairs_20d = 20 and ibit_var_20d > 0 and peer_var_20d > 0 then raw_corr_20d end as corr_20d,
+        case when pairs_60d = 60 and ibit_var_60d > 0 and peer_var_60d > 0 then raw_corr_60d end as corr_60d,
         pairs_20d,
         pairs_60d,
         case

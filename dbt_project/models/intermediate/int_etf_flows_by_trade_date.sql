@@ -1,16 +1,5 @@
-with etf_flows as (
-    select * from {{ ref('stg_raw__etf_flows') }}
-),
-
--- one flow per fund and day when several sources report it: the latest report, then by source name
-one_row_per_fund as (
-    select
-        *,
-        row_number() over (
-            partition by trade_date, ticker
-            order by reported_date desc nulls last, source
-        ) as report_rank
-    from etf_flows
+with funds as (
+    select * from {{ ref('int_etf_flows_per_fund') }}
 ),
 
 per_trade_date as (
@@ -18,11 +7,11 @@ per_trade_date as (
         trade_date,
         sum(flow_usd) as total_etf_flow_usd,
         sum(case when ticker = 'IBIT' then flow_usd end) as ibit_flow_usd,
-        count(flow_usd) as funds_reporting,
+        count(case when is_reporting then 1 end) as funds_reporting,
+        max(reported_date) as reported_date,
         {{ aggregate_data_mode('data_mode') }} as data_mode,
         min(case when is_trading_day then 1 else 0 end) = 1 as is_trading_day
-    from one_row_per_fund
-    where report_rank = 1
+    from funds
     group by trade_date
 )
 

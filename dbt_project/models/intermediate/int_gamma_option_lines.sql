@@ -52,7 +52,7 @@ lines as (
         chain.contract_multiplier,
         chain.mark_iv_decimal,
         chain.underlying_price_usd,
-        {{ dbt.datediff('chain.snapshot_utc', 'chain.expiry_utc', 'second') }} / (365.0 * 86400) as years_to_expiry,
+        cast({{ dbt.datediff('chain.snapshot_utc', 'chain.expiry_utc', 'second') }} as double) / (365 * 86400) as years_to_expiry,
         case when chain.underlying = 'IBIT' then 'black_scholes' else 'black76' end as pricing_model,
         ibit_btc_per_share.btc_per_share,
         chain.data_mode

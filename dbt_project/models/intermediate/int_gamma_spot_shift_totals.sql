@@ -8,10 +8,10 @@
   shifts), so a run recomputes only the snapshots dated in its window (one day either side, for the
   UTC/New York date edge) and replaces those snapshots' rows. After changing this model's logic,
   rebuild it whole: `btcflows materialize --full-refresh ...` or
-  `dbt build --full-refresh --select int_gamma_spot_shift_totals+`.
+  `dbt build --full-refresh --select int_gamma_spot_shift_totals+`. How the rows are replaced depends on
+  the engine (macros/incremental_replace.sql).
 -#}
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='snapshot_utc',
-          on_schema_change='fail') }}
+{{ config(materialized='incremental', on_schema_change='fail', **incremental_replace_config('snapshot_utc')) }}
 
 with lines as (
     select * from {{ ref('int_gamma_option_lines') }}

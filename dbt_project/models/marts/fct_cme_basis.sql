@@ -1,15 +1,11 @@
-with trading_days as (
-    select * from {{ ref('int_trading_days') }}
-),
+{%- set min_days = var('basis_min_days_to_expiry') -%}
 
-contracts as (
+with contracts as (
     select * from {{ ref('int_basis_cme_contracts') }}
 ),
 
 front as (
-    select cme_front.*
-    from {{ ref('int_cme_front') }} as cme_front
-    inner join trading_days on cme_front.trade_date = trading_days.trade_date
+    select * from {{ ref('int_cme_front') }}
 ),
 
 btc_usd as (
@@ -23,24 +19,19 @@ tenors as (
     {%- endfor %}
 ),
 
--- trading days with any CME BTC row (a contract month or the rolled front series)
-cme_rows as (
-    select trade_date, contract_data_mode as data_mode from contracts
-    union all
-    select trade_date, data_mode from front
-),
-
+-- trading days with any CME BTC price (a contract month or the rolled front series)
 cme_days as (
-    select trade_date, {{ aggregate_data_mode('data_mode') }} as cme_data_mode
-    from cme_rows
+    select trade_date, {{ aggregate_data_mode('contract_data_mode') }} as cme_data_mode
+    from contracts
     group by trade_date
 ),
 
--- constant maturity: consecutive contracts (by days to expiry) with a basis that day
+-- constant maturity: consecutive contracts (by time to final settlement) with a basis that day and at
+-- least var basis_min_days_to_expiry days left (the short-dated stay in fct_cme_basis_by_contract)
 usable_contracts as (
-    select trade_date, contract, expiry_date, days_to_expiry, basis_total
+    select trade_date, contract, expiry_date, days_to_expiry, basis_total, is_rolled_series
     from contracts
-    where basis_total is not null
+    where basis_total is not null and days_to_expiry >= {{ min_days }}
 ),
 
 contract_pairs as (
@@ -50,10 +41,12 @@ contract_pairs as (
         expiry_date as expiry_date_near,
         days_to_expiry as days_to_expiry_near,
         basis_total as basis_total_near,
+        is_rolled_series as is_rolled_series_near,
         lead(contract) over by_maturity as contract_far,
         lead(expiry_date) over by_maturity as expiry_date_far,
         lead(days_to_expiry) over by_maturity as days_to_expiry_far,
         lead(basis_total) over by_maturity as basis_total_far,
+        lead(is_rolled_series) over by_maturity as is_rolled_series_far,
         row_number() over by_maturity as pair_rank
     from usable_contracts
     window by_maturity as (partition by trade_date order by days_to_expiry)
@@ -87,20 +80,21 @@ chosen_pairs as (
 constant_maturity as (
     select
         cme_days.trade_date,
-        cast(tenors.tenor_days as varchar) || 'd' as tenor,
+        cast(tenors.tenor_days as {{ dbt.type_string() }}) || 'd' as tenor,
         tenors.tenor_days,
         chosen_pairs.contract_near,
         chosen_pairs.contract_far,
         chosen_pairs.expiry_date_near,
         chosen_pairs.expiry_date_far,
-        tenors.tenor_days as days_to_expiry,
+        cast(tenors.tenor_days as double) as days_to_expiry,
         chosen_pairs.days_to_expiry_near,
         chosen_pairs.days_to_expiry_far,
         {{ basis_interpolate_total(
             'chosen_pairs.basis_total_near', 'chosen_pairs.days_to_expiry_near',
             'chosen_pairs.basis_total_far', 'chosen_pairs.days_to_expiry_far', 'tenors.tenor_days') }} as basis_total,
         case when chosen_pairs.contract_near is not null then chosen_pairs.days_outside_pair > 0 end as is_extrapolated,
-        false as is_rolled_series,
+        coalesce(chosen_pairs.is_rolled_series_near or chosen_pairs.is_rolled_series_far, false) as is_rolled_series,
+        false as only_short_dated_prices,
         cme_days.cme_data_mode
     from cme_days
     cross join tenors
@@ -115,19 +109,19 @@ front_tenor as (
         'front' as tenor,
         cast(null as integer) as tenor_days,
         front.cme_front_contract as contract_near,
-        cast(null as varchar) as contract_far,
+        cast(null as {{ dbt.type_string() }}) as contract_far,
         front.cme_front_expiry_date as expiry_date_near,
         cast(null as date) as expiry_date_far,
         front.cme_front_days_to_expiry as days_to_expiry,
         front.cme_front_days_to_expiry as days_to_expiry_near,
-        cast(null as integer) as days_to_expiry_far,
-        {{ basis_total('front.cme_front_settle', 'btc_usd.btc_usd_4pm') }} as basis_total,
-        case when front.cme_front_contract is not null then false end as is_extrapolated,
+        cast(null as double) as days_to_expiry_far,
+        front.cme_front_basis_total as basis_total,
+        case when front.cme_front_basis_total is not null then false end as is_extrapolated,
         front.cme_front_is_rolled_series as is_rolled_series,
+        front.cme_front_is_null_short_dated as only_short_dated_prices,
         cme_days.cme_data_mode
     from cme_days
-    left join front on cme_days.trade_date = front.trade_date
-    left join btc_usd on cme_days.trade_date = btc_usd.trade_date
+    inner join front on cme_days.trade_date = front.trade_date
 ),
 
 all_tenors as (
@@ -152,8 +146,7 @@ final as (
         all_tenors.days_to_expiry_far,
         all_tenors.is_extrapolated,
         all_tenors.is_rolled_series,
-        -- annualizing a few days magnifies noise (SOURCES.md § Methodology): flagged, not dropped
-        coalesce(all_tenors.days_to_expiry between 1 and 6, false) as is_short_dated,
+        all_tenors.only_short_dated_prices,
         btc_usd.btc_usd_4pm,
         {{ combine_data_modes(['all_tenors.cme_data_mode', 'btc_usd.btc_usd_data_mode']) }} as data_mode
     from all_tenors

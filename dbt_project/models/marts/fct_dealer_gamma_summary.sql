@@ -17,7 +17,7 @@ snapshots as (
         snapshot_utc,
         sum(case when is_priced then 1 else 0 end) as option_lines_priced,
         sum(case when is_priced then 0 else 1 end) as option_lines_skipped,
-        string_agg(distinct venue, ',' order by venue) as venues,
+        {{ string_agg_distinct_sorted('venue', "','") }} as venues,
         {{ aggregate_data_mode('data_mode') }} as data_mode
     from all_lines
     group by snapshot_utc

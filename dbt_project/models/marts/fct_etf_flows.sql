@@ -10,24 +10,21 @@ with trading_days as (
     from {{ ref('int_trading_days') }}
 ),
 
--- one tracker figure per fund and day: the latest report, then by source name (as int_etf_flows_by_trade_date)
+-- one tracker figure per fund and day (int_etf_flows_per_fund, as the daily snapshot's total)
 tracker_flows as (
-    select *
-    from (
-        select
-            trade_date,
-            ticker,
-            flow_usd,
-            reported_date,
-            source as flow_source,
-            data_mode as flow_data_mode,
-            row_number() over (
-                partition by trade_date, ticker
-                order by reported_date desc nulls last, source
-            ) as report_rank
-        from {{ ref('stg_raw__etf_flows') }}
-    ) as ranked
-    where report_rank = 1
+    select
+        trade_date,
+        ticker,
+        flow_usd,
+        reported_date,
+        flow_source,
+        is_reporting,
+        data_mode as flow_data_mode
+    from {{ ref('int_etf_flows_per_fund') }}
+),
+
+flow_totals as (
+    select * from {{ ref('int_etf_flows_by_trade_date') }}
 ),
 
 fund_daily as (
@@ -82,6 +79,7 @@ joined as (
         tracker_flows.flow_usd,
         tracker_flows.reported_date,
         tracker_flows.flow_source,
+        coalesce(tracker_flows.is_reporting, false) as is_reporting,
         fund_daily.shares_outstanding,
         fund_daily.nav_usd_per_share,
         fund_daily.btc_held,
@@ -141,6 +139,14 @@ model_fit as (
     from model_moments
 ),
 
+model_prediction as (
+    select
+        *,
+        model_intercept_usd + model_usd_per_return * fund_return
+            + model_usd_per_previous_day_return * fund_return_previous_day as expected_flow_usd
+    from model_fit
+),
+
 funds as (
     select
         trade_date,
@@ -161,56 +167,66 @@ funds as (
         fund_return,
         fund_return_previous_day,
         dollar_volume_usd,
-        model_intercept_usd + model_usd_per_return * fund_return
-            + model_usd_per_previous_day_return * fund_return_previous_day as expected_flow_usd,
+        expected_flow_usd,
         model_intercept_usd,
         model_usd_per_return,
         model_usd_per_previous_day_return,
         ols_n_obs as model_observations,
-        cast(case when flow_usd is not null then 1 else 0 end as bigint) as funds_reporting,
+        cast(case when is_reporting then 1 else 0 end as bigint) as funds_reporting,
+        cast(case when flow_usd is not null and expected_flow_usd is not null then 1 else 0 end as bigint)
+            as funds_modelled,
+        cast(case when flow_usd is not null and shares_created is not null and nav_usd_per_share is not null
+            then 1 else 0 end as bigint) as funds_with_share_data,
         {{ combine_data_modes(['flow_data_mode', 'fund_data_mode', 'previous_fund_data_mode', 'bar_data_mode']) }}
             as data_mode
-    from model_fit
+    from model_prediction
 ),
 
 funds_with_surprise as (
-    select *, flow_usd - expected_flow_usd as flow_surprise_usd
+    select
+        *,
+        flow_usd - expected_flow_usd as flow_surprise_usd,
+        cast(null as double) as modelled_flow_usd,
+        cast(null as double) as modelled_share_of_gross_flow
     from funds
 ),
 
--- ALL: the sum over funds; a derived total only when every fund with a tracker flow has that value
+-- ALL: the day's total from int_etf_flows_by_trade_date (the snapshot's figure); the share-count
+-- flows over the funds with share data, the expected flow over the funds with a flow model
 all_funds as (
     select
-        trade_date,
+        funds.trade_date,
         'ALL' as ticker,
-        sum(flow_usd) as flow_usd,
-        max(reported_date) as reported_date,
-        cast(null as varchar) as flow_source,
+        max(flow_totals.total_etf_flow_usd) as flow_usd,
+        max(flow_totals.reported_date) as reported_date,
+        cast(null as {{ dbt.type_string() }}) as flow_source,
         cast(null as double) as shares_outstanding,
         cast(null as double) as shares_created,
         cast(null as double) as nav_usd_per_share,
         cast(null as double) as btc_held,
-        case when count(flow_usd) > 0 and count(flow_usd) = count(flow_usd + flow_from_shares_usd)
-             then sum(case when flow_usd is not null then flow_from_shares_usd end) end as flow_from_shares_usd,
-        case when count(flow_usd) > 0 and count(flow_usd) = count(flow_gap_usd)
-             then sum(flow_gap_usd) end as flow_gap_usd,
+        sum(case when funds_with_share_data = 1 then flow_from_shares_usd end) as flow_from_shares_usd,
+        sum(case when funds_with_share_data = 1 then flow_gap_usd end) as flow_gap_usd,
         cast(null as double) as creation_unit_usd,
         cast(null as boolean) as flow_gap_exceeds_creation_unit,
         cast(null as double) as fund_return,
         cast(null as double) as fund_return_previous_day,
         cast(null as double) as dollar_volume_usd,
-        case when count(flow_usd) > 0 and count(flow_usd) = count(flow_usd + expected_flow_usd)
-             then sum(case when flow_usd is not null then expected_flow_usd end) end as expected_flow_usd,
+        sum(case when funds_modelled = 1 then expected_flow_usd end) as expected_flow_usd,
+        sum(case when funds_modelled = 1 then flow_surprise_usd end) as flow_surprise_usd,
+        sum(case when funds_modelled = 1 then flow_usd end) as modelled_flow_usd,
+        sum(case when funds_modelled = 1 then abs(flow_usd) end)
+            / nullif(sum(abs(flow_usd)), 0) as modelled_share_of_gross_flow,
         cast(null as double) as model_intercept_usd,
         cast(null as double) as model_usd_per_return,
         cast(null as double) as model_usd_per_previous_day_return,
         cast(null as bigint) as model_observations,
-        count(flow_usd) as funds_reporting,
-        {{ aggregate_data_mode('data_mode') }} as data_mode,
-        case when count(flow_usd) > 0 and count(flow_usd) = count(flow_surprise_usd)
-             then sum(flow_surprise_usd) end as flow_surprise_usd
-    from funds_with_surprise
-    group by trade_date
+        cast(coalesce(max(flow_totals.funds_reporting), 0) as bigint) as funds_reporting,
+        cast(sum(funds_modelled) as bigint) as funds_modelled,
+        cast(sum(funds_with_share_data) as bigint) as funds_with_share_data,
+        {{ aggregate_data_mode('funds.data_mode') }} as data_mode
+    from funds_with_surprise as funds
+    left join flow_totals on funds.trade_date = flow_totals.trade_date
+    group by funds.trade_date
 ),
 
 {%- set columns = [
@@ -218,9 +234,9 @@ all_funds as (
     'shares_outstanding', 'shares_created', 'nav_usd_per_share', 'btc_held',
     'flow_from_shares_usd', 'flow_gap_usd', 'creation_unit_usd', 'flow_gap_exceeds_creation_unit',
     'fund_return', 'fund_return_previous_day', 'dollar_volume_usd',
-    'expected_flow_usd', 'flow_surprise_usd',
+    'expected_flow_usd', 'flow_surprise_usd', 'modelled_flow_usd', 'modelled_share_of_gross_flow',
     'model_intercept_usd', 'model_usd_per_return', 'model_usd_per_previous_day_return', 'model_observations',
-    'funds_reporting', 'data_mode',
+    'funds_reporting', 'funds_modelled', 'funds_with_share_data', 'data_mode',
 ] %}
 
 final as (

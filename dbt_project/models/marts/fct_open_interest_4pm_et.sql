@@ -16,10 +16,6 @@ cme_futures as (
     where venue = 'CME'
 ),
 
-cme_expiries as (
-    select * from {{ ref('stg_raw__cme_expiries') }}
-),
-
 perp_open_interest as (
     select * from {{ ref('stg_raw__perp_open_interest') }}
     where
@@ -57,23 +53,11 @@ spine_days as (
                          and (select max(trade_date) from dates_with_data)
 ),
 
--- CME: native daily open interest per contract month, BTC months x 5 BTC, MBT months x 0.1 BTC
--- (the rolled front series has no open interest; CFTC cot_positions is weekly and not used here)
+-- CME: end-of-day open interest of the trade date (int_cme_open_interest: BTC months x 5 BTC, MBT x 0.1)
 cme_daily as (
-    select
-        cme_futures.trade_date,
-        sum(
-            case
-                when cme_expiries.contract is not null then cme_futures.open_interest_contracts * 5.0
-                else cme_futures.open_interest_contracts * 0.1
-            end
-        ) as open_interest_btc,
-        {{ aggregate_data_mode('cme_futures.data_mode') }} as data_mode
-    from cme_futures
-    left join cme_expiries on cme_futures.contract = cme_expiries.contract
-    where (cme_expiries.contract is not null or cme_futures.contract like 'MBT%')
-      and cme_futures.open_interest_contracts is not null
-    group by cme_futures.trade_date
+    select trade_date, cme_open_interest_btc as open_interest_btc, data_mode
+    from {{ ref('int_cme_open_interest') }}
+    where cme_open_interest_btc is not null
 ),
 
 cme_on_spine as (
@@ -100,6 +84,7 @@ cme as (
         cast(null as timestamp) as observed_at_utc,
         cast(null as bigint) as age_minutes,
         false as is_stale,
+        true as is_end_of_day,
         coalesce(today.trading_day_number - today.last_value_day_number between 1 and {{ cme_max_carry_trading_days }}, false)
             as is_carried_forward,
         case when today.trading_day_number - today.last_value_day_number between 1 and {{ cme_max_carry_trading_days }}
@@ -144,6 +129,7 @@ cme as (
         {{ series }}_observed_at_utc as observed_at_utc,
         age_minutes,
         coalesce(age_minutes > {{ max_age_minutes }}, true) as is_stale,
+        false as is_end_of_day,
         false as is_carried_forward,
         cast(null as date) as carried_from_date,
         case when age_minutes <= {{ max_age_minutes }} then {{ series }}_data_mode end as venue_data_mode
@@ -160,13 +146,13 @@ cme as (
 -- CME and Binance always have rows (null when no data); other perpetual venues once they have data
 venues_on_days as (
     select trade_date, venue, open_interest_btc, venue_open_interest_usd, observed_at_utc, age_minutes,
-           is_stale, is_carried_forward, carried_from_date, venue_data_mode
+           is_stale, is_end_of_day, is_carried_forward, carried_from_date, venue_data_mode
     from cme
     {%- for venue, symbol in perp_series.items() %}
     union all
     select spine_days.trade_date, '{{ venue }}' as venue, perp.open_interest_btc, perp.venue_open_interest_usd,
            perp.observed_at_utc, perp.age_minutes, coalesce(perp.is_stale, true) as is_stale,
-           false as is_carried_forward, cast(null as date) as carried_from_date, perp.venue_data_mode
+           false as is_end_of_day, false as is_carried_forward, cast(null as date) as carried_from_date, perp.venue_data_mode
     from spine_days
     left join perp_{{ loop.index }} as perp on spine_days.trade_date = perp.trade_date
     {%- if venue != 'Binance' %}
@@ -189,6 +175,7 @@ valued as (
         venues_on_days.observed_at_utc,
         venues_on_days.age_minutes,
         venues_on_days.is_stale,
+        venues_on_days.is_end_of_day,
         venues_on_days.is_carried_forward,
         venues_on_days.carried_from_date,
         coalesce(
@@ -220,6 +207,7 @@ final as (
         observed_at_utc,
         age_minutes,
         is_stale,
+        is_end_of_day,
         is_carried_forward,
         carried_from_date,
         open_interest_btc - previous_open_interest_btc as open_interest_change_btc,
@@ -228,6 +216,10 @@ final as (
         open_interest_usd / nullif(previous_open_interest_usd, 0) - 1 as open_interest_change_pct_usd,
         open_interest_usd / nullif(sum(open_interest_usd) over (partition by trade_date), 0) as share_of_total_usd,
         count(open_interest_usd) over (partition by trade_date) as venues_in_total,
+        -- the total adds an end-of-day value (CME) to values observed at 4 pm (perpetuals)
+        count(case when open_interest_usd is not null and is_end_of_day then 1 end) over (partition by trade_date) > 0
+            and count(case when open_interest_usd is not null and not is_end_of_day then 1 end) over (partition by trade_date) > 0
+            as share_mixes_instants,
         data_mode
     from with_changes
 )

@@ -6,7 +6,8 @@ renamed as (
     select
         contract,
         cast(contract_month as date) as contract_month,
-        cast(expiry_date as date) as expiry_date
+        cast(expiry_date as date) as expiry_date,
+        cast(final_settlement_utc as timestamp) as final_settlement_utc
     from source
 )
 

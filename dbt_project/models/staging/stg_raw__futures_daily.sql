@@ -11,6 +11,7 @@ renamed as (
         cast(settle as double) as settle_usd_per_btc,
         cast(volume as double) as volume_contracts,
         cast(open_interest as double) as open_interest_contracts,
+        open_interest_source,
         source,
         {{ lineage_columns() }}
     from source

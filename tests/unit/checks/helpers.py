@@ -1,4 +1,5 @@
-"""Small archives and raw-only materializations for the checks, reliability and fault tests.
+"""Small archives, raw-only materializations and in-process commands for the checks, reliability
+and fault tests.
 
 Payloads come from the demo renderers of a short scenario (2026-01-26..02-10, crash 02-05), so the
 real parsers read them; a test may change the canonical rows first to plant bad data.
@@ -107,6 +108,19 @@ def step_failures(result: dg.ExecuteInProcessResult) -> dict[str, str]:
                 err = err.cause
             out[e.step_key] = "\n".join(parts)
     return out
+
+
+def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
+    """`btcflows ARGV` in this process: (exit code, stdout, stderr)."""
+    from pipelines.cli import main
+
+    try:
+        main(argv)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
 
 
 def table_hashes(path: Path, schemas=("raw", "staging", "intermediate", "marts")) -> dict[str, tuple[int, str]]:

@@ -38,7 +38,8 @@ def clean_frames() -> dict[str, pd.DataFrame]:
         "hourly_bars": hourly([(TS("2026-02-05 20:00"), "BTC-USD", 1.0, 2.0, 0.5, 1.5, 10.0, "coinbase")]),
         "futures_daily": pd.DataFrame({"trade_date": [D("2026-02-05")], "venue": ["CME"], "contract": ["BTCG26"],
                                        "expiry_date": [D("2026-02-27")], "settle": [64000.0], "volume": [1e4],
-                                       "open_interest": [2.2e4], "source": ["cme-settlements"]}),
+                                       "open_interest": [2.2e4], "source": ["cme-settlements"],
+                                       "open_interest_source": ["volume_oi"]}),
         "perp_open_interest": pd.DataFrame({"ts_utc": [TS("2026-02-05 20:00")], "venue": ["Binance"],
                                             "symbol": ["BTCUSDT"], "open_interest_base": [9e4],
                                             "open_interest_usd": [6e9], "source": ["binance-oi"]}),
@@ -57,6 +58,17 @@ def clean_frames() -> dict[str, pd.DataFrame]:
         "cot_positions": pd.DataFrame({"report_date": [D("2026-02-03")], "market_code": ["133741"],
                                        "category": ["leveraged_funds"], "long_contracts": [1e3],
                                        "short_contracts": [9e3], "open_interest": [2.2e4], "source": ["cftc-tff"]}),
+        "structured_notes": pd.DataFrame({
+            "filing_date": [D("2025-11-25")] * 2, "accession": ["0001213900-25-113870"] * 2,
+            "issuer": ["JPMorgan Chase Financial Company LLC"] * 2, "issuer_cik": ["1665650"] * 2,
+            "document_url": ["https://www.sec.gov/Archives/edgar/data/1665650/000121390025113870/a.htm"] * 2,
+            "document_status": ["final"] * 2, "product_name": [None] * 2, "cusip": ["48136HBQ0"] * 2,
+            "isin": [None] * 2, "underlying": ["IBIT"] * 2, "pricing_date": [D("2025-11-24")] * 2,
+            "maturity_date": [D("2028-11-29")] * 2, "initial_level_usd": [50.57] * 2,
+            "aggregate_principal_usd": [2e5] * 2, "barrier_kind": ["knock_in", "autocall"], "barrier_seq": [1, 1],
+            "barrier_observation": ["maturity", "review_dates"], "observation_date": [D("2028-11-24"), D("2026-05-26")],
+            "barrier_level_usd": [35.399, None], "barrier_fraction_of_initial": [0.7, 1.0],
+            "source": ["sec-edgar"] * 2}),
     }
 
 
@@ -112,6 +124,32 @@ CASES = [
     ("cot_positions", {"category": (0, "hedge_funds")}, "expect_column_values_to_be_in_set", "category",
      {"category": "hedge_funds"}),
     ("etf_fund_daily", {"ticker": (0, 12.0)}, "expect_column_values_to_be_in_type_list", "ticker", {"ticker": 12.0}),
+    # numbers must be finite: `inf` in a CSV or `1e400` in a payload reached the marts before
+    ("etf_flows", {"flow_usd": (0, float("inf"))}, "expect_column_values_to_be_between", "flow_usd",
+     {"ticker": "IBIT"}),
+    ("etf_flows", {"flow_usd": (1, float("-inf"))}, "expect_column_values_to_be_between", "flow_usd",
+     {"ticker": "FBTC"}),
+    ("hourly_bars", {"close": (0, float("inf"))}, "expect_column_values_to_be_between", "close",
+     {"symbol": "BTC-USD"}),
+    ("daily_bars", {"volume": (1, float("inf"))}, "expect_column_values_to_be_between", "volume",
+     {"symbol": "IBIT"}),
+    # closed sets: the spot symbol where the chain's underlying belongs, an underlying its venue does not list
+    ("option_chain_snapshot", {"underlying": (0, "BTC-USD")}, "expect_column_values_to_be_in_set", "underlying",
+     {"underlying": "BTC-USD"}),
+    ("option_chain_snapshot", {"underlying": (0, "IBIT")}, "expect_column_pair_values_to_be_in_set",
+     "venue, underlying", {"instrument": "BTC-27FEB26-64000-P"}),
+    ("vol_index_daily", {"index_name": (0, "dvol")}, "expect_column_values_to_be_in_set", "index_name",
+     {"index_name": "dvol"}),
+    ("cot_positions", {"market_code": (0, "043602")}, "expect_column_values_to_be_in_set", "market_code",
+     {"market_code": "043602"}),
+    ("futures_daily", {"open_interest_source": (0, "quotes")}, "expect_column_values_to_be_in_set",
+     "open_interest_source", {"contract": "BTCG26"}),
+    ("structured_notes", {"barrier_kind": (1, "call")}, "expect_column_values_to_be_in_set", "barrier_kind",
+     {"barrier_kind": "call"}),
+    ("structured_notes", {"maturity_date": (0, D("2025-01-02"))}, "expect_column_pair_values_a_to_be_greater_than_b",
+     "maturity_date, pricing_date", {"barrier_kind": "knock_in"}),
+    ("structured_notes", {"barrier_fraction_of_initial": (0, 70.0)}, "expect_column_values_to_be_between",
+     "barrier_fraction_of_initial", {"barrier_kind": "knock_in"}),
 ]
 
 

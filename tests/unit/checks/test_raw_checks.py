@@ -93,7 +93,8 @@ def test_read_window_works_on_a_raw_only_warehouse_and_brings_history_for_daily_
 def test_freshness_checks_cover_every_source_at_its_cadence():
     checks = build_freshness_checks()
     keys = {k.asset_key for c in checks for k in c.check_keys}
-    assert keys == {dg.AssetKey(["archive", n]) for n in sources.names()}
+    assert keys == {dg.AssetKey(["archive", n]) for n in sources.fetched_names()}
+    assert "canonical-csv" in sources.names() and "canonical-csv" not in sources.fetched_names()
     params = {}
     for c in checks:
         for spec in c.check_specs:

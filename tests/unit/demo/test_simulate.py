@@ -158,7 +158,8 @@ def assert_round_trip(root, scenario, name: str, end: date) -> None:
         extra = merged[merged["_merge"] == "right_only"]
         assert extra.empty, f"{name}: parsed rows that were never planted:\n{extra[key].head()}"
         missing = merged[merged["_merge"] == "left_only"]
-        missing_days = _ny_date(missing[ds.date_column], ds.is_instant)
+        date_col = ds.date_column if ds.date_column in key else f"{ds.date_column}_want"  # merged: suffixed
+        missing_days = _ny_date(missing[date_col], ds.is_instant)
         last_served = end - timedelta(days=PUBLICATION_LAG_DAYS)
         assert (missing_days > last_served).all(), (
             f"{name}: planted rows never served:\n{missing[key].head()}")

@@ -60,11 +60,33 @@ def all_marts(mode: str = "simulated") -> dict[str, pd.DataFrame]:
         "gex_usd_per_1pct": [-8e6 if 64e3 <= k <= 71e3 else 1e6 for k in strikes], "data_mode": mode})
     summary = pd.DataFrame({"snapshot_utc": [snapshot_utc], "neg_gamma_band_low_strike": [64e3],
                             "neg_gamma_band_high_strike": [71e3], "data_mode": [mode]})
+    barriers, barriers_daily = note_barrier_marts(mode)
     return {
         "fct_daily_snapshot_4pm_et": snap, "fct_options_activity": options, "fct_cme_basis": basis,
         "fct_open_interest_4pm_et": oi, "fct_etf_flows": flows, "fct_cross_asset": corr,
         "fct_dealer_gamma": gamma, "fct_dealer_gamma_summary": summary,
+        "fct_note_barriers": barriers, "fct_note_barriers_daily": barriers_daily,
     }
+
+
+def note_barrier_marts(mode: str = "simulated") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Three notes' principal barriers (43.60, 38.95, 38.40) and IBIT falling through them on the crash day."""
+    barriers = pd.DataFrame({
+        "note_id": ["MS1", "JPM1", "GS1"], "issuer": ["Morgan Stanley Finance LLC", "JPMorgan Chase Financial Company LLC",
+                                                      "GS Finance Corp."],
+        "barrier_kind": ["knock_in", "knock_in", "buffer"], "is_principal_barrier": True,
+        "barrier_level_usd": [43.60, 38.95, 38.40], "aggregate_principal_usd": [104e6, 12.35e6, 5.6e6],
+        "pricing_date": [date(2025, 11, 14), date(2025, 12, 2), date(2026, 1, 22)],
+        "outstanding_until": [date(2027, 11, 18), date(2029, 12, 3), date(2026, 2, 9)], "data_mode": mode})
+    close = [46.0 - 0.2 * i for i in range(len(DAYS))]
+    crash = DAYS.index(CRASH)
+    close[crash], close[crash + 1] = 36.1, 39.7
+    breached = [2 if d == CRASH else 0 for d in DAYS]
+    daily = pd.DataFrame({
+        "trade_date": DAYS, "ibit_close_usd": close, "barriers_breached": breached,
+        "principal_breached_usd": [17.95e6 if b else 0.0 for b in breached],
+        "breached_levels_usd": ["38.95, 38.40" if b else None for b in breached], "data_mode": mode})
+    return barriers, daily
 
 
 def write_marts(path: Path, tables: dict[str, pd.DataFrame]) -> Path:

@@ -159,3 +159,57 @@ def test_every_chart_draws_from_its_mart(tmp_path, marts_warehouse):
     assert gamma.data.extra["band"] == (64e3, 71e3) and gamma.data.as_of == "2026-02-05 16:00 ET"
     assert "S0, equity convention" in report.html  # the sign convention is named on the page
     assert by_slug["etf_flows_vs_ibit_return"].data.frame["expected_flow_usd"].notna().all()
+
+
+def _two_warehouses(tmp_path):
+    from .marts import write_marts
+
+    real = all_marts("real")
+    real["fct_dealer_gamma"] = real["fct_dealer_gamma"].assign(
+        snapshot_utc=pd.Timestamp("2026-02-07 18:39:23"), gex_usd_per_1pct=lambda f: f["gex_usd_per_1pct"] / 4)
+    real["fct_dealer_gamma_summary"] = real["fct_dealer_gamma_summary"].assign(
+        snapshot_utc=pd.Timestamp("2026-02-07 18:39:23"))
+    return write_marts(tmp_path / "real.duckdb", real), write_marts(tmp_path / "demo.duckdb", all_marts("simulated"))
+
+
+def test_the_dealer_gamma_profile_beside_another_warehouses_each_labelled_with_its_mode(tmp_path):
+    real, demo = _two_warehouses(tmp_path)
+    report = build_report(real, out_dir=tmp_path / "reports", around=CRASH, beside=demo)
+    assert report.banner is None  # the page is this warehouse's: real
+    chart = next(c for c in report.charts if c.spec.slug == "dealer_gamma_beside")
+    assert chart.has_data and chart.banner == MIXED and chart.path.is_file()
+    this, other = chart.data.extra["panels"]
+    assert set(this.modes) == {"real"} and set(other.modes) == {"simulated"}
+    assert this.as_of == "2026-02-07 13:39 ET" and other.as_of == "2026-02-05 16:00 ET"  # its latest by 02-07
+    assert this.notes == ["no option-chain snapshot on or before 2026-02-05: the first one after it"]
+    assert this.frame["gex_usd_per_1pct"].min() == pytest.approx(-2e6) and other.frame["gex_usd_per_1pct"].min() == -8e6
+    texts = figure_texts(build_figure(chart.spec, chart.data, report.window, chart.banner))
+    assert any(t.startswith("REAL DATA (this warehouse): Deribit, 2026-02-07 13:39 ET") for t in texts)
+    assert any(t.startswith("SIMULATED DATA (demo.duckdb): Deribit, 2026-02-05 16:00 ET") for t in texts)
+    assert any(t.startswith("MIXED simulated and real") for t in texts)  # the image's own banner
+    assert charts.SIGN_NOTE in texts
+    # the demo's report beside the real data: the page stays SIMULATED
+    reverse = build_report(demo, out_dir=tmp_path / "reports2", around=CRASH, beside=real)
+    assert reverse.banner == SIMULATED
+    assert next(c for c in reverse.charts if c.spec.slug == "dealer_gamma_beside").banner == MIXED
+
+
+def test_beside_a_warehouse_without_gamma_or_absent_the_panel_says_why(tmp_path, marts_warehouse):
+    real, _ = _two_warehouses(tmp_path)
+    empty = marts_warehouse({"fct_daily_snapshot_4pm_et": snapshot_frame("simulated")})
+    for other, reason in ((empty, "does not exist yet"), (tmp_path / "absent.duckdb", "does not exist yet")):
+        report = build_report(real, out_dir=tmp_path / "r", around=CRASH, beside=other)
+        chart = next(c for c in report.charts if c.spec.slug == "dealer_gamma_beside")
+        this, beside = chart.data.extra["panels"]
+        assert chart.has_data and not this.empty and beside.empty and reason in beside.reason
+
+
+def test_the_gamma_view_leaves_out_only_far_strikes_with_nil_gamma():
+    strikes = np.array([20e3, 60e3, 65e3, 70e3, 75e3, 350e3])
+    gex = np.array([0.001, -5.0, -9.0, 3.0, 4.0, 0.002])
+    assert charts.strike_view(strikes, gex) == (60e3, 75e3)  # 99.5 % of |gamma| lies there
+    assert charts.strike_view(strikes[1:5], gex[1:5]) is None  # nothing to leave out
+    assert charts.strike_view(strikes, np.zeros(6)) is None
+    frame = pd.DataFrame({"strike": strikes, "gex_usd_per_1pct": gex * 1e6})
+    texts = figure_texts(build_figure(SPEC["dealer_gamma_by_strike"], ChartData(frame, ["real"], "x"), WINDOW, None))
+    assert "2 strikes outside the view hold 0.0% of |gamma|" in texts

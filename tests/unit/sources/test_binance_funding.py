@@ -98,3 +98,22 @@ def test_fetch_451_geo_block_is_one_clear_error():
     respx.get(URL).mock(return_value=httpx.Response(451))
     with pytest.raises(FetchError, match="geo-block"):
         binance_funding.fetch(client(), DAY)
+
+
+def test_funding_time_in_seconds_is_an_error_naming_the_field_not_rows_dropped():
+    """`fundingTime` in seconds reads as January 1970: outside the window the request asked for."""
+    start_ms, end_ms = new_york_day_ms(DAY)
+    in_seconds = b'[{"symbol":"BTCUSDT","fundingTime":1770307200,"fundingRate":"0.0001"}]'
+    with pytest.raises(ParseError) as err:
+        binance_funding.parse(in_seconds, meta({"symbol": "BTCUSDT", "startTime": start_ms, "endTime": end_ms}))
+    assert err.value.field == "fundingTime" and "outside the requested window" in str(err.value)
+    in_ms = in_seconds.replace(b"1770307200", b"1770307200004")
+    assert len(binance_funding.parse(in_ms, meta({"startTime": start_ms, "endTime": end_ms})).rows) == 1
+
+
+@pytest.mark.parametrize("rate", [b'"Infinity"', b"Infinity", b"1e400", b'"1e400"', b"NaN", b'"inf"'])
+def test_non_finite_rates_are_refused(rate):
+    body = b'[{"symbol":"BTCUSDT","fundingTime":1770307200004,"fundingRate":' + rate + b"}]"
+    with pytest.raises(ParseError) as err:
+        binance_funding.parse(body, meta())
+    assert err.value.field == "fundingRate"

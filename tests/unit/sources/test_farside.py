@@ -85,6 +85,74 @@ def test_malformed_pages_raise_parse_error_naming_the_field(name, field):
     assert err.value.source == "farside"
 
 
+# The three multi-row header fixtures hold the same body: the flows below (US$ millions, from the
+# fixtures' cells; None = '-').
+LAYOUT_FUNDS = ("IBIT", "FBTC", "BITB", "ARKB", "BTCO", "EZBC", "BRRR", "HODL", "BTCW", "GBTC", "BTC")
+LAYOUT_FLOWS_MUSD = {
+    date(2026, 2, 2): (142.7, 153.3, 12.0, -8.4, 0.0, 0.0, None, 3.1, 0.0, -20.5, 5.2),
+    date(2026, 2, 3): (-60.2, 11.9, 0.0, -15.0, 0.0, 0.0, 0.0, 0.0, 0.0, -45.1, 0.0),
+    date(2026, 2, 4): (-373.4, -120.5, -12.3, -30.0, -4.4, 0.0, 0.0, -9.9, 0.0, -80.8, -10.0),
+    date(2026, 2, 5): (-2100.0, -433.7, -50.2, -61.1, 0.0, -7.5, -3.3, -20.0, 0.0, -210.4, -44.0),
+    date(2026, 2, 6): (231.6, 1045.0, 40.0, 22.2, 3.3, 0.0, 0.0, 8.8, 1.1, -15.0, 12.5),
+}
+
+
+@pytest.mark.parametrize("name", [
+    "farside_header_issuers_tickers_fee_thead.html",  # issuers / tickers / Fee in <thead>, no Date label
+    "farside_header_date_on_ticker_row.html",  # issuers above `Date | IBIT ... | Total`, Fee below
+    "farside_header_tickers_first_no_thead.html",  # tickers first, issuers and Fee below, all <td>
+])
+def test_multi_row_headers_give_the_same_rows(name):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # every ticker is a known fund: no 'unknown fund' warning
+        rows = parse_fixture(name, partition="2026-02-09")
+    assert list(rows["ticker"].unique()) == list(LAYOUT_FUNDS)  # issuer names, Fee and Total are not funds
+    assert len(rows) == len(LAYOUT_FLOWS_MUSD) * len(LAYOUT_FUNDS)
+    for day, values in LAYOUT_FLOWS_MUSD.items():
+        for ticker, musd in zip(LAYOUT_FUNDS, values):
+            assert flow(rows, day, ticker) == (None if musd is None else round(musd * 1e6)), (day, ticker)
+
+
+def test_date_on_the_issuer_row_spanned_issuer_seed_row_and_sept_dates():
+    rows = parse_fixture("farside_header_date_on_issuer_row_colspan_seed.html", partition="2025-09-04")
+    assert list(rows["ticker"].unique()) == ["IBIT", "FBTC", "BITB", "GBTC", "BTC"]
+    assert set(rows["trade_date"]) == {date(2025, 9, 2), date(2025, 9, 3)}  # Labor Day's '-' row dropped
+    assert flow(rows, date(2025, 9, 2), "IBIT") == -68_300_000
+    assert flow(rows, date(2025, 9, 2), "BTC") is None
+    assert flow(rows, date(2025, 9, 3), "IBIT") == 1_045_000_000
+    assert flow(rows, date(2025, 9, 3), "BTC") == 5_500_000  # the spanned Grayscale cell is two columns
+
+
+@pytest.mark.parametrize("text, day", [
+    ("11 Jan 2024", date(2024, 1, 11)), ("02 Sept 2025", date(2025, 9, 2)), ("2 September 2025", date(2025, 9, 2)),
+    ("05 FEB 2026", date(2026, 2, 5)), ("31 Feb 2026", None), ("11 Janu 2024", None), ("2026-02-05", None),
+])
+def test_parse_day(text, day):
+    assert farside.parse_day(text) == day
+
+
+@pytest.mark.parametrize("name, field, words", [
+    ("farside_challenge_page.html", "Date", "bot-challenge"),
+    ("farside_layout_changed_no_fund_header.html", "header", "2 dated row(s) but no header row names the funds"),
+    ("farside_layout_changed_iso_dates.html", "Date", "names the funds (IBIT, FBTC, GBTC, ...) but no row is dated"),
+])
+def test_a_changed_layout_is_told_apart_from_a_challenge_page(name, field, words):
+    with pytest.raises(ParseError) as err:
+        parse_fixture(name)
+    assert err.value.field == field and words in err.value.what
+    assert ("layout changed" in err.value.what) == (name != "farside_challenge_page.html")
+
+
+def test_a_blank_ticker_cell_that_is_not_the_total_column_is_a_layout_change():
+    page = (b"<table><tr><th></th><th>IBIT</th><th></th><th>FBTC</th><th>Total</th></tr>"
+            b"<tr><td>05 Feb 2026</td><td>1.0</td><td>2.0</td><td>3.0</td><td>6.0</td></tr></table>")
+    with pytest.raises(ParseError, match="header column 3 has no ticker") as err:
+        farside.parse(page, meta())
+    assert err.value.field == "header"
+
+
 def canonical_flows():
     days = [date(2026, 2, 2), date(2026, 2, 3), date(2026, 2, 4), date(2026, 2, 5)]
     values = {
@@ -156,8 +224,13 @@ def test_fetch_gives_up_after_retries():
 
 
 @respx.mock
-def test_fetch_challenge_page_is_a_failed_fetch():
-    respx.get(URL).mock(return_value=httpx.Response(
-        200, content=(FIXTURES / "farside_challenge_page.html").read_bytes()))
-    with pytest.raises(FetchError, match="no flow table"):
-        farside.fetch(client(), date(2026, 2, 6))
+@pytest.mark.parametrize("name, words", [
+    ("farside_challenge_page.html", "no flow table"),
+    ("farside_layout_changed_no_fund_header.html", "the page layout changed"),
+])
+def test_fetch_of_a_challenge_or_changed_page_is_a_failed_fetch(name, words):
+    respx.get(URL).mock(return_value=httpx.Response(200, content=(FIXTURES / name).read_bytes()))
+    http = client()
+    with pytest.raises(FetchError, match=words):
+        farside.fetch(http, date(2026, 2, 6))
+    assert [r.content for r in http.responses] == [(FIXTURES / name).read_bytes()]  # kept for the archive

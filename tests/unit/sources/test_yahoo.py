@@ -136,7 +136,8 @@ def canonical():
     ])
     futures = pd.DataFrame([
         {"trade_date": date(2026, 2, 5), "venue": "CME", "contract": "BTC-front-continuous", "expiry_date": None,
-         "settle": 63215.0, "volume": float("nan"), "open_interest": float("nan"), "source": "yahoo"},
+         "settle": 63215.0, "volume": float("nan"), "open_interest": float("nan"), "source": "yahoo",
+         "open_interest_source": None},
     ])
     hours = pd.date_range("2026-02-05 04:00", "2026-02-06 05:00", freq="h")  # NY day is 05:00 .. 04:00 UTC
     hourly = pd.DataFrame({"bar_start_utc": hours, "symbol": "BTC-USD", "open": [60000 + i / 7 for i in range(len(hours))],
