@@ -87,6 +87,6 @@ def test_a_failed_run_exits_1_naming_the_step_and_the_run(warehouse_dir, capsys)
     assert "raw__funding_rates failed: raw.funding_rates: 1 payload(s) failed, nothing written" in err
     assert str(bad) in (warehouse_dir / "logs" / "last_run.log").read_text()  # the step's error in full
     assert f"materialization of {END}..{END} failed" in err
-    run_id = re.search(r"^run ([0-9a-f-]{36}) failed: its events and logs are in the Dagster instance", err, re.M)[1]
+    run_id = re.search(r"^run ([0-9a-f-]{36}) failed: its events and logs are in the Dagster instance", err, re.MULTILINE)[1]
     with _instance(warehouse_dir) as dagster_instance:
         assert dagster_instance.get_run_by_id(run_id).is_failure
