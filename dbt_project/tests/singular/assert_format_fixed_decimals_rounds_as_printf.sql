@@ -4,8 +4,9 @@
 {{ config(meta={'dagster': {'ref': {'name': 'fct_note_barriers_daily'}}}) }}
 {#- format_fixed_decimals, as this engine dispatches it and in its portable form, prints what C's
     printf('%.Nf') prints (the exact binary value, a tie to even): hand-picked numbers against Python's
-    '%.Nf' (C's formatting, no code shared), and the two forms against each other on every thousandth
-    from 0 to 100 (a tenth of them ties at two places) and on every barrier level. On DuckDB the
+    '%.Nf' (C's formatting, no code shared), and the two forms against each other on every half cent
+    from 0 to 100 (every other one a tie at two places: its double lies on either side of it) and on
+    every barrier level. On DuckDB the
     adapter's form is printf; on Spark it is the portable one. -#}
 with cases as (
     select cast(38.675 as double) as number, '39' as expected_0, '38.7' as expected_1, '38.67' as expected_2
@@ -65,9 +66,9 @@ with cases as (
     select cast(1e-07 as double) as number, '0' as expected_0, '0.0' as expected_1, '0.00' as expected_2
 ),
 
-thousandths as (
-    select cast(generated_number as double) / 1000 as number
-    from ({{ dbt.generate_series(100000) }}) as series
+half_cents as (
+    select cast(generated_number as double) / 200 as number
+    from ({{ dbt.generate_series(20000) }}) as series
 ),
 
 levels as (
@@ -91,7 +92,7 @@ printed_others as (
         number,
         {{ format_fixed_decimals('number', 2) }} as adapter_2,
         {{ btcflows.default__format_fixed_decimals('number', 2) }} as portable_2
-    from (select number from thousandths union all select number from levels) as others
+    from (select number from half_cents union all select number from levels) as others
 )
 
 select number, expected_2 as expected, adapter_2 as adapter, portable_2 as portable
