@@ -7,7 +7,8 @@
   cent apart on the other.
 
   The portable form rounds in integers, exactly: |number| = m / 2^s with m an integer (below 2^55)
-  and 0 <= s <= 62 (s from log2, which may be one off near a power of two: m stays an integer);
+  and 0 <= s <= 62 (s from log2, which may be one off near a power of two: m stays an integer; below
+  2^-9, where s stops at 62, m is floored, and such a number prints as 0 at up to two places anyway);
   q, r = divmod(m x 10^places, 2^s); q + 1 when 2r > 2^s, or 2r = 2^s and q is odd (the tie to even).
   Exact while |number| x 10^places < 2^53 (below 9e13 at two places); a -0.0 prints as 0 (C: -0).
   Null in, null out.

@@ -1,7 +1,8 @@
 {#- An aggregate: the non-null values of `column` joined by `delimiter` (a SQL string literal) in the
     order of `order_by` (an order-by list: "barrier_kind, barrier_seq", "level desc"). A FILTER clause
     may follow it. DuckDB: string_agg(... order by ...), which Spark does not parse; elsewhere (Spark 4,
-    Trino, Snowflake, Redshift) the standard listagg(...) within group (order by ...). -#}
+    Trino, Snowflake, Redshift) the standard listagg(...) within group (order by ...), which Spark 3.5
+    lacks. -#}
 {% macro string_agg_sorted(column, delimiter, order_by) -%}
     {{ return(adapter.dispatch('string_agg_sorted', 'btcflows')(column, delimiter, order_by)) }}
 {%- endmacro %}
