@@ -16,10 +16,11 @@ with filings as (
 principal_terms as (
     select
         accession,
-        string_agg(
-            cast(round(coalesce(stated_barrier_fraction_of_initial, stated_barrier_level_usd / nullif(initial_level_usd, 0)), 4) as varchar),
-            '/' order by barrier_kind, barrier_seq
-        ) as principal_fractions
+        {{ string_agg_sorted(
+            'cast(round(coalesce(stated_barrier_fraction_of_initial, stated_barrier_level_usd / nullif(initial_level_usd, 0)), 4) as '
+                ~ dbt.type_string() ~ ')',
+            "'/'", 'barrier_kind, barrier_seq'
+        ) }} as principal_fractions
     from filings
     where barrier_kind in ('knock_in', 'buffer')
     group by accession
@@ -41,8 +42,8 @@ per_filing as (
 keyed as (
     select
         per_filing.*,
-        per_filing.issuer || '|' || coalesce(cast(per_filing.pricing_date as varchar), '?') || '|'
-            || coalesce(cast(per_filing.maturity_date as varchar), '?') || '|'
+        per_filing.issuer || '|' || coalesce(cast(per_filing.pricing_date as {{ dbt.type_string() }}), '?') || '|'
+            || coalesce(cast(per_filing.maturity_date as {{ dbt.type_string() }}), '?') || '|'
             || coalesce(principal_terms.principal_fractions, '?') as terms_key
     from per_filing
     left join principal_terms on per_filing.accession = principal_terms.accession

@@ -60,7 +60,7 @@ per_day as (
         min(barrier_level_usd) filter (where distance_below_close < 0) as nearest_barrier_above_usd,
         count(*) filter (where is_breached_today) as barriers_breached,
         coalesce(sum(principal_usd) filter (where is_breached_today), 0) as principal_breached_usd,
-        string_agg(printf('%.2f', barrier_level_usd), ', ' order by barrier_level_usd desc)
+        {{ string_agg_sorted(format_fixed_decimals('barrier_level_usd', 2), "', '", 'barrier_level_usd desc') }}
             filter (where is_breached_today) as breached_levels_usd,
         {{ aggregate_data_mode('data_mode') }} as notes_data_mode
     from placed
