@@ -75,7 +75,7 @@ def measure(cmd: list[str], env: dict, log_dir: Path, label: str) -> Run:
 
 def fresh_env(tmp: Path) -> dict:
     env = dict(os.environ)
-    env.pop("DAGSTER_HOME", None)  # ephemeral instance, as `btcflows` uses without it
+    env.pop("DAGSTER_HOME", None)  # each case records into the instance beside its own warehouse
     env["BTCFLOWS_WAREHOUSE"] = str(tmp / "btcflows.duckdb")
     env["BTCFLOWS_ARCHIVE"] = str(tmp / "archive")
     env["PYTHONDONTWRITEBYTECODE"] = "1"
