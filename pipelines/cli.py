@@ -402,6 +402,11 @@ def console_main() -> None:
     try:
         main()
         code = 0
+    except BrokenPipeError:
+        # The reader left early (`btcflows archive | head`): stop quietly, as a Unix tool killed by
+        # SIGPIPE would (128 + 13); stdout goes to /dev/null so the flush below cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 141
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if exc.code is not None and not isinstance(exc.code, int):

@@ -88,6 +88,25 @@ def test_the_installed_command_flushes_output_and_keeps_exit_codes(tmp_path):
     assert bad.returncode == 1 and bad.stderr.count("btcflows demo") == 1 and bad.stdout == ""
 
 
+def test_a_reader_that_leaves_early_ends_the_command_quietly(tmp_path):
+    """`btcflows query ... | head -1`: no traceback when the pipe closes, the exit code of a Unix tool
+    stopped by SIGPIPE (141)."""
+    import os
+    import subprocess
+    import sys
+
+    db = tmp_path / "w.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema marts; create table marts.t as select range as x from range(200000)")
+    exe = Path(sys.executable).with_name("btcflows")
+    proc = subprocess.Popen([str(exe), "query", "select x from t order by x", "--csv"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env={**os.environ, "BTCFLOWS_WAREHOUSE": str(db)})
+    assert proc.stdout.readline() == b"x\n"
+    proc.stdout.close()  # the reader leaves, as `head -1` does
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141 and err == ""
+
+
 def test_archive_listing_names_a_meta_that_lost_its_payload_and_exits_1(tmp_path, monkeypatch, capsys):
     from pipelines.archive import Archive, PayloadMeta
 
