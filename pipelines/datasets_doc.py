@@ -20,8 +20,9 @@ The datasets every source parser produces and `btcflows import DIR` reads, as CS
 UTC with a `Z`, an empty cell for unknown (never a zero). Extra columns are an error; optional
 columns may be left out. `btcflows parse SOURCE FILE` prints a payload's rows in this layout.
 The shared contract is `../shared/docs/DATASETS.md`; this page is the project's own, with the
-values each column accepts. Since the shared contract, `futures_daily` has one more optional
-column, `open_interest_source`.
+values each column accepts. Beyond the shared contract: the dataset `structured_notes` (the note
+barrier register, docs/STRUCTURED_NOTES.md) and one more optional column of `futures_daily`,
+`open_interest_source`.
 
 ## Accepted values
 

@@ -18,6 +18,9 @@ Each module defines:
                               many days is stored under its first day and read for every window it covers)
     replacements(meta)        (optional) [(first, last, time)]: the payload replaced the dataset's rows
                               in those days at that time (older rows there no longer count)
+    ENDPOINT_RANK: dict       (optional) endpoint -> rank: for a key held by two endpoints, each column
+                              takes the higher-ranked endpoint's value where it has one (CME's Volume/OI report
+                              over its settlements page)
     parse(payload: bytes, meta: PayloadMeta) -> Parsed
     fetch(client: HttpClient, day: date) -> list[Fetched]
 """

@@ -457,7 +457,7 @@ def parse_terms(payload: bytes, fallback_issuer: str | None = None) -> NoteTerms
         raise NotAnIbitNote("a note on the least/worst performing of several underlyings")
     if "underlying" in terms:
         label, value = terms["underlying"]
-        if not re.search(r"bitcoin\s+trust", value, re.IGNORECASE):
+        if not (_IBIT_NAME.search(value) or re.search(r"\bIBIT\b", value)):
             raise NotAnIbitNote(f"its {label!r} is {value[:80]!r}, not the iShares Bitcoin Trust")
     elif not _IBIT_NAME.search(head):
         raise TermsError(f"not a pricing supplement on the iShares Bitcoin Trust: no Fund/Underlying term and no "
@@ -485,8 +485,7 @@ def parse_terms(payload: bytes, fallback_issuer: str | None = None) -> NoteTerms
 
     initial = None
     if "initial_level" in terms:
-        label, value = terms["initial_level"]
-        initial = money(value)
+        initial = money(terms["initial_level"][1])
     if "principal" in terms:
         principal = money(terms["principal"][1])
     else:
@@ -522,7 +521,7 @@ def parse_terms(payload: bytes, fallback_issuer: str | None = None) -> NoteTerms
 
     notes = NoteTerms(status, issuer, UNDERLYING, product, cusip, isin, pricing_date, maturity_date, initial,
                       principal, barriers)
-    _check(notes, pricing_label, maturity_label, terms)
+    _check(notes, pricing_label, maturity_label)
     return notes
 
 
@@ -544,7 +543,7 @@ def _autocall_barriers(doc: _Read, terms, call_term: tuple[str, str] | None) -> 
     return [Barrier("autocall", i + 1, "review_dates", when, usd, frac, label) for i, when in enumerate(dates)]
 
 
-def _check(notes: NoteTerms, pricing_label: str, maturity_label: str, terms) -> None:
+def _check(notes: NoteTerms, pricing_label: str, maturity_label: str) -> None:
     """What makes a filing unreadable rather than merely preliminary."""
     final = notes.status == "final"
     if final:

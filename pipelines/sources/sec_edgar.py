@@ -27,7 +27,7 @@ from urllib.parse import urlparse
 
 from pipelines.archive import PayloadMeta
 from pipelines.sources.base import Fetched, Parsed, ParseError, frame, load_json, partition_date
-from pipelines.sources.http import HttpClient
+from pipelines.sources.http import FetchError, HttpClient
 from pipelines.sources.note_terms import NotAnIbitNote, TermsError, parse_terms
 
 NAME = "sec-edgar"
@@ -93,7 +93,7 @@ def document_params(hit, i: int = 0) -> dict:
     accession, _, filename = str(hit.get("_id", "")).partition(":")
     accession = src.get("adsh") or accession
     ciks = src.get("ciks") or []
-    if not _ACCESSION.match(str(accession)) or not filename or not ciks:
+    if not _ACCESSION.match(str(accession)) or not filename or not ciks or not str(ciks[0]).strip().isdigit():
         raise ParseError(NAME, f"search: hit {i} lacks an accession, a file name or a CIK: {hit.get('_id')!r}",
                          field=f"hits.hits[{i}]._id")
     try:
@@ -186,8 +186,11 @@ def fetch(client: HttpClient, day: date, max_pages: int = MAX_PAGES) -> list[Fet
                            EXT))
         try:
             hits, total = search_hits(json.loads(resp.content))
-        except (ParseError, json.JSONDecodeError, UnicodeDecodeError):
-            break  # archived as served; parse reports it and fails the window
+        except (ParseError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+            # not "no filings": a failed fetch (its bodies archived as such), so a later good fetch
+            # of the day is not failed by this one on every replay
+            raise FetchError(NAME, str(resp.request.url), resp.status_code, 1,
+                             f"not a search result ({exc}): a failed fetch, not 'no filings'", response=resp) from None
         for i, hit in enumerate(hits):
             params_i = document_params(hit, i)
             if is_pricing_supplement(params_i):

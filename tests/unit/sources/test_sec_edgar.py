@@ -211,6 +211,13 @@ def test_a_note_on_several_underlyings_gives_no_rows_and_a_warning():
         parse_terms(b"<p>Underlying: the SPDR Gold Trust</p><p>Trigger Value: 70% of the Initial Value</p>")
 
 
+def test_a_note_on_another_bitcoin_trust_is_not_taken_for_ibit():
+    """A filing that names the iShares Bitcoin Trust elsewhere but whose underlying is another fund."""
+    with pytest.raises(NotAnIbitNote, match="Grayscale"):
+        parse_terms(b"<p>Notes linked to bitcoin funds such as the iShares Bitcoin Trust ETF</p>"
+                    b"<p>Underlying: the Grayscale Bitcoin Trust ETF (GBTC)</p><p>Trigger Value: 70% of the Initial Value</p>")
+
+
 def test_the_filing_is_known_from_its_edgar_url_or_refused():
     data = (FIXTURES / "jpm_accin_final_interest_barrier_trigger_value.htm").read_bytes()
     url = "https://www.sec.gov/Archives/edgar/data/1665650/000121390025113870/ea0266114-01_424b2.htm"
@@ -248,6 +255,14 @@ def test_a_bad_search_page_is_refused(name, field):
     with pytest.raises(ParseError) as err:
         sec_edgar.parse((FIXTURES / name).read_bytes(), meta(endpoint="search"))
     assert err.value.field == field
+
+
+def test_a_hit_whose_cik_is_not_a_number_is_refused_by_name():
+    hit = {"_id": "0001213900-25-113870:ea0266114-01_424b2.htm",
+           "_source": {"ciks": ["JPM"], "file_date": "2025-11-24", "form": "424B2"}}
+    with pytest.raises(ParseError) as err:
+        sec_edgar.document_params(hit, 2)
+    assert err.value.field == "hits.hits[2]._id" and "lacks an accession, a file name or a CIK" in err.value.what
 
 
 # -- fetch -----------------------------------------------------------------------------------------
@@ -311,13 +326,15 @@ def test_fetch_retries_throttling_and_names_the_url_when_it_gives_up(monkeypatch
 
 
 @respx.mock
-def test_a_malformed_search_page_is_kept_and_stops_the_paging(monkeypatch):
+def test_a_malformed_search_page_is_a_failed_fetch_and_stops_the_paging(monkeypatch):
     monkeypatch.setenv("BTCFLOWS_USER_AGENT_SEC_EDGAR", UA)
-    respx.get(SEARCH).mock(return_value=httpx.Response(200, text="<html>maintenance</html>"))
-    [page] = sec_edgar.fetch(client(), D("2025-11-24"))
-    assert page.data == b"<html>maintenance</html>"  # archived as served; parsing it fails the window
-    with pytest.raises(ParseError):
-        sec_edgar.parse(page.data, meta(endpoint="search"))
+    route = respx.get(SEARCH).mock(return_value=httpx.Response(200, text="<html>maintenance</html>"))
+    with pytest.raises(FetchError) as err:  # its body is archived as a failed fetch, not as data
+        sec_edgar.fetch(client(), D("2025-11-24"))
+    assert route.call_count == 1 and err.value.response.content == b"<html>maintenance</html>"
+    assert "not a search result" in str(err.value) and "efts.sec.gov/LATEST/search-index" in str(err.value)
+    with pytest.raises(ParseError):  # and would not parse, were it archived as data
+        sec_edgar.parse(err.value.response.content, meta(endpoint="search"))
 
 
 def test_the_rate_stays_inside_sec_fair_access():
