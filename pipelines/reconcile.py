@@ -13,6 +13,8 @@ from datetime import date
 
 import pandas as pd
 
+from pipelines.report.banner import banner_for
+
 REPRODUCED, DIFFERS, NOT_COMPUTABLE = "reproduced", "differs", "not computable"
 
 CRASH, REBOUND = date(2026, 2, 5), date(2026, 2, 6)
@@ -293,7 +295,7 @@ def _options_and_gamma(w: MartReader) -> list[Finding]:
         short = latest[latest["gex"] < 0]
         share = short.loc[short["strike"].between(lo, hi), "gex"].sum() / short["gex"].sum() if len(short) else 0.0
         when = pd.Timestamp(latest["snapshot_utc"].iloc[0])
-        out.append(Finding(link, claim, f"{share:.1%} of the dealers' short gamma (S0 convention) at 64k-71k strikes, "
+        out.append(Finding(link, claim, f"{share:.2%} of the dealers' short gamma (S0 convention) at 64k-71k strikes, "
                                         f"Deribit snapshot {when:%Y-%m-%d %H:%M} UTC",
                            REPRODUCED if share >= 0.5 else DIFFERS,
                            "fct_dealer_gamma; the sign is an assumption (dealers long calls, short puts); the only "
@@ -441,8 +443,10 @@ def render(con) -> str:
          "this data."),
         "",
     ]
-    if "simulated" in modes:
-        lines += ["**SIMULATED data**: these are the demo's figures, not the market's.", ""]
+    banner = banner_for(modes)  # simulated, or simulated and real mixed: said before any figure
+    if banner is not None:
+        lines += [("**SIMULATED data**: these are the demo's figures, not the market's." if banner.kind == "simulated"
+                   else f"**MIXED data** ({', '.join(modes)}): simulated rows stand behind some of these figures."), ""]
     lines += ["| link | claim | warehouse figure | verdict | why, and what would settle it |", "|---|---|---|---|---|"]
     lines += [f"| {_cell(f.link)} | {_cell(f.claim)} | {_cell(f.figure)} | **{f.verdict}** | {_cell(f.why)} |"
               for f in findings]

@@ -302,7 +302,9 @@ def draw_dealer_gamma_beside(ax, data: ChartData, window: Window) -> None:
     panels = (ax, ax.figure.add_axes((left + half + gap, bottom, half, height)))
     for panel, part, whose in zip(panels, data.extra["panels"], ("this warehouse", data.extra["beside"])):
         banner = banner_for(part.modes)
-        mode = banner.kind.upper() if banner else "REAL"
+        seen = {str(m).strip().lower() for m in part.modes if isinstance(m, str)}
+        # REAL only when the panel's rows say so: an empty or absent panel has no mode to claim
+        mode = banner.kind.upper() if banner else ("REAL" if seen & {"real", "live"} else "NO")
         if part.empty:
             panel.set_axis_off()
             panel.text(0.5, 0.5, part.reason or "no data", ha="center", va="center", fontsize=9, wrap=True,

@@ -202,6 +202,9 @@ def test_beside_a_warehouse_without_gamma_or_absent_the_panel_says_why(tmp_path,
         chart = next(c for c in report.charts if c.spec.slug == "dealer_gamma_beside")
         this, beside = chart.data.extra["panels"]
         assert chart.has_data and not this.empty and beside.empty and reason in beside.reason
+        texts = figure_texts(build_figure(chart.spec, chart.data, report.window, chart.banner))
+        assert any(t.startswith("REAL DATA (this warehouse)") for t in texts)
+        assert any(t.startswith(f"NO DATA ({other.name}): no snapshot") for t in texts)  # no mode claimed
 
 
 def test_the_gamma_view_leaves_out_only_far_strikes_with_nil_gamma():
