@@ -18,6 +18,7 @@ import dagster as dg
 from dagster_k8s import k8s_job_executor
 
 from pipelines.definitions import defs as local_defs
+from pipelines.resources import GreatExpectationsWorker
 
 NAMESPACE = "btcflows"
 # Where a step pod finds the configuration (a ConfigMap: BTCFLOWS_LAKE, BTCFLOWS_WAREHOUSE,
@@ -48,6 +49,9 @@ defs = dg.Definitions(
     jobs=local_defs.jobs,
     schedules=local_defs.schedules,
     sensors=local_defs.sensors,
-    resources=local_defs.resources,
+    # a step per pod: a GX worker started beside a raw step would validate for a check that runs in
+    # another pod, so GX validates in the check's own process
+    resources={**local_defs.resources, "great_expectations": GreatExpectationsWorker(separate_process=False)},
+    loggers=local_defs.loggers,
     executor=cluster_executor,
 )

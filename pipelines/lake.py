@@ -12,8 +12,8 @@ Layout under the lake's root (docs/SCALING.md):
 Plain hive-partitioned Parquet rather than Delta or Iceberg: both engines read it here with what
 they ship (Spark's Delta and Iceberg need jars from Maven Central, which this project's machines do
 not reach). Each partition is one object, replaced whole: a local write goes to a hidden temporary
-file renamed over the old one, an S3 write is one PUT of the finished file. A write killed midway
-leaves the previous file; readers (DuckDB's glob, pyarrow's and Spark's discovery) skip the hidden
+file renamed over the old one, an S3 write is one PUT of the finished file (a multipart upload, completed only
+at its end, when it is large). A write killed midway leaves the previous file; readers (DuckDB's glob, pyarrow's and Spark's discovery) skip the hidden
 temporaries. A window is replaced partition by partition: a reader during the write may see some
 days new and some old, never a half-written day.
 
@@ -168,10 +168,7 @@ class Lake:
             return False
         self.filesystem.delete_file(f"{directory}/{PART_FILE}")
         if self.is_local:
-            try:
-                self.filesystem.delete_dir(directory)
-            except OSError:
-                pass  # a temporary of a concurrent writer is still there
+            self.filesystem.delete_dir(directory)  # S3 has no directories to leave behind
         return True
 
     def partitions(self, dataset: str) -> list[date]:
@@ -300,7 +297,8 @@ def publish_window(con, dataset: str, start: date, end: date,
         ensure_reference_tables(con, lake)
     except OSError as exc:  # pyarrow's I/O errors (S3 refused, disk full): the warehouse holds the window
         raise LakeError(f"lake {lake.url}: writing raw.{dataset} {start}..{end} failed ({exc}); the warehouse "
-                        "has the window, the lake keeps its previous partitions: run the window again") from exc
+                        "has the window; in the lake, days of it written before the failure are new, the others as they were: "
+                        "run the window again") from exc
     if log:
         log(result.describe() + f" in {lake.url}")
     return result

@@ -74,21 +74,35 @@ def _changed(metadata) -> bool:
     return unchanged is not None and not unchanged.value
 
 
+def _raised(error, cls_name: str) -> bool:
+    """Did the step raise `cls_name` (under Dagster's wrappers)?"""
+    while error is not None:
+        if error.cls_name == cls_name:
+            return True
+        error = error.cause
+    return False
+
+
 def failure_report(result, start, end) -> str:
     """One line saying what failed in a run (each failed step has had its own line), what the run
     wrote all the same, and what to do next."""
-    import dagster as dg
-
-    failed_steps = {e.step_key: error_text(e.event_specific_data.error) for e in result.all_events
-                    if e.is_step_failure}
+    failures = {e.step_key: e.event_specific_data.error for e in result.all_events if e.is_step_failure}
+    failed_steps = {step: error_text(error) for step, error in failures.items()}
     failed_checks = [c for c in result.get_asset_check_evaluations()
                      if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
     written = sorted({e.asset_key.to_user_string().replace("/", ".") for e in result.get_asset_materialization_events()
                       if e.asset_key.path[0] == "raw" and _changed(e.materialization.metadata)})
-    raw_failed = sorted(s.replace("__", ".", 1) for s in failed_steps if s.startswith("raw__"))
+    # the lake is written after the warehouse's window is committed (pipelines/lake.py)
+    lake_failed = sorted(s.replace("__", ".", 1) for s, e in failures.items()
+                         if s.startswith("raw__") and _raised(e, "LakeError"))
+    raw_failed = sorted(s.replace("__", ".", 1) for s in failed_steps
+                        if s.startswith("raw__") and s.replace("__", ".", 1) not in lake_failed)
     parts = [f"materialization of {start}..{end} failed ({len(failed_steps)} step(s), {len(failed_checks)} check(s))"]
     if raw_failed:
         parts.append(f"nothing written to {', '.join(raw_failed)} (each as it was)")
+    if lake_failed:
+        parts.append(f"written to the warehouse but not (all) to the lake, and not checked: {', '.join(lake_failed)} "
+                     "(run the window again)")
     if written:
         parts.append(f"written by this run all the same: {', '.join(written)}")
     parts.append("steps downstream of a failure did not run")

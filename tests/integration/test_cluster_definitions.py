@@ -33,6 +33,8 @@ def test_the_cluster_location_has_the_local_graph(cluster):
     assert {s.name for s in cluster_repo.schedule_defs} == {s.name for s in local_repo.schedule_defs}
     assert {s.name for s in cluster_repo.sensor_defs} == {s.name for s in local_repo.sensor_defs}
     assert set(cluster_repo.job_names) == set(local_repo.job_names)
+    assert cluster.defs.loggers == local.loggers  # a command's run config selects btcflows_command there too
+    assert not cluster.defs.resources["great_expectations"].separate_process  # raw step and check: two pods
 
 
 def test_every_job_runs_its_steps_as_kubernetes_jobs_with_dbt_one_step(cluster):

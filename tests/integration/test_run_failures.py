@@ -63,7 +63,24 @@ def test_a_full_disk_is_one_line_naming_table_file_and_cause(files, tmp_path, ca
     assert "written by this run all the same: raw.vol_index_daily;" in final
     warehouse = tmp_path / "w" / "btcflows.duckdb"
     assert count(warehouse, "hourly_bars") == 0 and count(warehouse, "vol_index_daily") == 16
-    assert not list((tmp_path / "w" / "archive").rglob("*.csv.meta.json"))[1:]  # only the DVOL file archived
+    assert len(list((tmp_path / "w" / "archive").rglob("*.csv.meta.json"))) == 1  # only the DVOL file archived
+
+
+def test_a_lake_that_cannot_be_written_names_the_tables_the_warehouse_holds(files, tmp_path, capsys, monkeypatch):
+    """The lake is written after the warehouse's window is committed: a lake that fails leaves the
+    tables written in the warehouse, and the last line says so (not 'nothing written')."""
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the lake's root should be")
+    monkeypatch.setenv("BTCFLOWS_LAKE", f"file://{blocker}/lake")
+    code, _, err = h.run_cli(["import", str(files)], capsys)
+    assert code == 1 and "Traceback" not in err
+    assert f"raw__vol_index_daily failed: lake file://{blocker}/lake: writing raw.vol_index_daily" in err
+    final = err.strip().splitlines()[-1]
+    assert ("written to the warehouse but not (all) to the lake, and not checked: raw.hourly_bars, "
+            "raw.vol_index_daily (run the window again)") in final
+    assert "nothing written" not in final
+    warehouse = tmp_path / "w" / "btcflows.duckdb"
+    assert count(warehouse, "vol_index_daily") == 16 and count(warehouse, "hourly_bars") > 0
 
 
 LOCK_HOLDER = """
